@@ -1,0 +1,144 @@
+import type { ChangeEvent, JsonObject, JsonValue } from '../core/types.ts';
+import type { ZodType } from 'zod';
+import type { Clock } from './clock.ts';
+import type { Logger } from './logger.ts';
+import type { ConnectorStateRepository } from './store.ts';
+
+/**
+ * A connector talks to one vendor system for one connection: it verifies and parses the vendor's webhooks
+ * into change events, and reads, writes and lists records through the vendor API. One folder per vendor in
+ * src/connectors, each with the same file roles (client, auth, webhook, mapping, simulator, tools).
+ *
+ * This is the first shape of the port; sync and enrich flows add to it without changing these methods.
+ */
+export interface Connector {
+  /** The connector kind (`superoffice`, `espocrm`, `advoware`, `generic`). */
+  readonly kind: string;
+  /** The connection this instance serves. */
+  readonly connection: string;
+
+  /**
+   * Verifies a webhook on its raw bytes (constant-time compare) and parses it into change events.
+   * Throws WebhookAuthError (401) when the signature or token is wrong or missing, WebhookPayloadError (400)
+   * when the body is malformed. Must not call the vendor API: webhooks are answered fast and processed later.
+   */
+  handleWebhook(request: WebhookRequest): WebhookResult | Promise<WebhookResult>;
+
+  /** Reads one record, or null when it does not exist (or is deleted). */
+  read(entityType: string, id: string): Promise<VendorRecord | null>;
+
+  /**
+   * Writes fields of one record (creates it when `id` is absent). Connectors whose vendor replaces whole
+   * records do read-modify-write inside. Returns the record's new version token (re-read where the write
+   * does not return it).
+   */
+  write(request: WriteRequest): Promise<WriteResult>;
+
+  /** Lists records page by page (for the reconciler and backfills). */
+  list(query: ListQuery): Promise<ListPage>;
+
+  /** Checks credentials and reachability for `crmsync doctor`; never throws. */
+  check(): Promise<ConnectorCheck>;
+
+  /** Frees sockets and timers. */
+  close(): Promise<void>;
+}
+
+/** An incoming webhook as received: raw bytes, never re-serialised JSON. */
+export interface WebhookRequest {
+  /** Request headers, lower-cased names. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body exactly as received; signatures are computed over these bytes. */
+  readonly rawBody: Buffer;
+  /** Query string parameters (some vendors put a shared token there). */
+  readonly query: Readonly<Record<string, string>>;
+  /** When the server received it (epoch ms). */
+  readonly receivedAt: number;
+}
+
+/** What a connector makes of a webhook. */
+export interface WebhookResult {
+  /** Change events to queue; may be empty (e.g. a vendor's test ping). */
+  readonly events: readonly ChangeEvent[];
+  /** A vendor-specific answer (handshakes, test events); default 202 with a summary. */
+  readonly reply?: { readonly status: number; readonly body?: JsonValue };
+}
+
+/** One record as read from a vendor. */
+export interface VendorRecord {
+  readonly entityType: string;
+  readonly id: string;
+  /** Field values in the vendor's own names and encodings. */
+  readonly fields: JsonObject;
+  /** The version token: changes with every write of the record (rowId, versionNumber, UpdatedDate). */
+  readonly version: string | null;
+}
+
+/** Arguments of {@link Connector.write}. */
+export interface WriteRequest {
+  readonly entityType: string;
+  /** Absent to create. */
+  readonly id?: string;
+  /** Only the fields to change, in vendor names. */
+  readonly fields: JsonObject;
+  /** When given, the write fails with StaleWriteError if the record's version differs (where supported). */
+  readonly expectedVersion?: string | null;
+}
+
+/** Outcome of {@link Connector.write}. */
+export interface WriteResult {
+  readonly id: string;
+  readonly version: string | null;
+}
+
+/** Arguments of {@link Connector.list}. */
+export interface ListQuery {
+  readonly entityType: string;
+  /** Opaque cursor from the previous page; absent for the first. */
+  readonly cursor?: string;
+  /** Only records modified at or after this time (ISO 8601), where the vendor can filter. */
+  readonly modifiedSince?: string;
+  /** Page size; the connector caps it to the vendor's limit. */
+  readonly limit?: number;
+}
+
+/** One page of {@link Connector.list}. */
+export interface ListPage {
+  readonly records: readonly VendorRecord[];
+  /** Cursor of the next page, or null after the last. */
+  readonly nextCursor: string | null;
+}
+
+/** Result of {@link Connector.check}. */
+export interface ConnectorCheck {
+  readonly ok: boolean;
+  /** One line for the operator, e.g. "authenticated as API user 528" or why it failed. */
+  readonly message: string;
+}
+
+/** Counts vendor API calls (exported as Prometheus metrics by the server). */
+export interface ApiCallRecorder {
+  /** Records one call: the route template (not the concrete URL, to bound cardinality) and the status. */
+  record(call: { connection: string; route: string; method: string; status: number | 'error'; durationMs: number }): void;
+}
+
+/** What a connector factory gets. */
+export interface ConnectorContext<Options> {
+  /** The connection name. */
+  readonly connection: string;
+  /** The connection's options, validated by the factory's schema, secrets resolved. */
+  readonly options: Options;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly apiCalls: ApiCallRecorder;
+  /** Where to cache tokens and discovered values. */
+  readonly state: ConnectorStateRepository;
+}
+
+/** Registers a connector kind: its option schema and how to build an instance. */
+export interface ConnectorFactory<Options = unknown> {
+  readonly kind: string;
+  /** Validates the connection's `options` in the config (zod); problems are reported with their path. */
+  readonly optionsSchema: ZodType<Options>;
+  create(context: ConnectorContext<Options>): Connector;
+}
