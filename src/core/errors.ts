@@ -92,9 +92,13 @@ export class NotFoundError extends InputError {
  */
 export class LeaseLostError extends CrmsyncError {
   constructor(jobId: string) {
-    super('QUEUE_LEASE_LOST', `Lease on job ${jobId} was lost (expired or taken over); its result is discarded.`, {
-      retryable: false,
-    });
+    super(
+      'QUEUE_LEASE_LOST',
+      `Lease on job ${jobId} was lost (expired or taken over); its result is discarded.`,
+      {
+        retryable: false,
+      },
+    );
   }
 }
 
@@ -115,13 +119,16 @@ export class StorageError extends CrmsyncError {
 /** A connector does not offer an operation (e.g. a webhook-only source asked to read a record). */
 export class UnsupportedOperationError extends CrmsyncError {
   constructor(connector: string, operation: string) {
-    super('CONNECTOR_UNSUPPORTED', `Connector "${connector}" does not support ${operation}.`, { retryable: false });
+    super('CONNECTOR_UNSUPPORTED', `Connector "${connector}" does not support ${operation}.`, {
+      retryable: false,
+    });
   }
 }
 
 /** Turns anything thrown into a `{code, message, retryable}` triple for run history and queue errors. */
 export function describeError(error: unknown): { code: string; message: string; retryable: boolean } {
-  if (error instanceof CrmsyncError) return { code: error.code, message: error.message, retryable: error.retryable };
+  if (error instanceof CrmsyncError)
+    return { code: error.code, message: error.message, retryable: error.retryable };
   if (error instanceof Error) return { code: 'UNEXPECTED', message: error.message, retryable: true };
   return { code: 'UNEXPECTED', message: String(error), retryable: true };
 }

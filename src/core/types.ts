@@ -89,5 +89,9 @@ export function parseRecordKey(key: string): RecordRef | null {
   const first = key.indexOf('/');
   const second = first < 0 ? -1 : key.indexOf('/', first + 1);
   if (first <= 0 || second <= first + 1 || second === key.length - 1) return null;
-  return { connection: key.slice(0, first), entityType: key.slice(first + 1, second), id: key.slice(second + 1) };
+  return {
+    connection: key.slice(0, first),
+    entityType: key.slice(first + 1, second),
+    id: key.slice(second + 1),
+  };
 }

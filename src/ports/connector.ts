@@ -119,7 +119,13 @@ export interface ConnectorCheck {
 /** Counts vendor API calls (exported as Prometheus metrics by the server). */
 export interface ApiCallRecorder {
   /** Records one call: the route template (not the concrete URL, to bound cardinality) and the status. */
-  record(call: { connection: string; route: string; method: string; status: number | 'error'; durationMs: number }): void;
+  record(call: {
+    connection: string;
+    route: string;
+    method: string;
+    status: number | 'error';
+    durationMs: number;
+  }): void;
 }
 
 /** What a connector factory gets. */

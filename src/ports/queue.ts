@@ -39,7 +39,11 @@ export interface Queue {
    */
   dequeue(request: DequeueRequest): Promise<LeasedJob | null>;
 
-  /** Extends a lease to `leaseMs` from now. Throws `LeaseLostError` if the lease was lost. */
+  /**
+   * Extends a lease to `leaseMs` from now. Throws `LeaseLostError` if the lease was lost. A lease counts as
+   * lost once it has expired, or once the job was handed to another worker; adapters may accept a token
+   * whose lease expired but that nobody took over yet, so callers must not rely on either behaviour.
+   */
   heartbeat(jobId: string, leaseToken: string, leaseMs: number): Promise<void>;
 
   /** Ends a job successfully (COMPLETED or SKIPPED). Throws `LeaseLostError` if the lease was lost. */
@@ -53,8 +57,8 @@ export interface Queue {
   fail(jobId: string, leaseToken: string, failure: JobFailure): Promise<FailResult>;
 
   /**
-   * Gives a job back without counting the attempt (graceful shutdown): it becomes PENDING, due now.
-   * Throws `LeaseLostError` if the lease was lost.
+   * Gives a job back without counting the attempt (graceful shutdown): it becomes PENDING, due now, with
+   * `attempts` back to its value before the dequeue. Throws `LeaseLostError` if the lease was lost.
    */
   release(jobId: string, leaseToken: string): Promise<void>;
 
@@ -84,7 +88,14 @@ export interface Queue {
 export type JobState = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'SKIPPED' | 'FAILED' | 'DEAD';
 
 /** All job states, in lifecycle order. */
-export const JOB_STATES: readonly JobState[] = ['PENDING', 'PROCESSING', 'COMPLETED', 'SKIPPED', 'FAILED', 'DEAD'];
+export const JOB_STATES: readonly JobState[] = [
+  'PENDING',
+  'PROCESSING',
+  'COMPLETED',
+  'SKIPPED',
+  'FAILED',
+  'DEAD',
+];
 
 /** States in which a job still has work to do and counts as the record's active job. */
 export const WAITING_STATES: readonly JobState[] = ['PENDING', 'FAILED'];

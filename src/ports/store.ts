@@ -90,7 +90,10 @@ export interface RunRepository {
   get(runId: string): Promise<Run | null>;
   /** Runs, newest first. */
   list(query?: RunQuery): Promise<Run[]>;
-  /** Deletes runs that finished before `olderThan` (epoch ms). Returns how many. */
+  /**
+   * Deletes runs that finished before `olderThan` (epoch ms), and runs that started before it and never
+   * finished (their worker died). Returns how many.
+   */
   prune(olderThan: number): Promise<number>;
 }
 
@@ -190,7 +193,8 @@ export interface CheckpointRepository {
   get(name: string): Promise<Checkpoint | null>;
   set(name: string, value: JsonValue): Promise<void>;
   /**
-   * Sets the checkpoint only if its current value equals `expected` (null: absent). Returns whether it was
+   * Sets the checkpoint only if its current value equals `expected` (null matches both absent and a stored
+   * JSON null; values compare by canonical JSON). Returns whether it was
    * set. Lets two instances race for the same step with exactly one winner.
    */
   compareAndSet(name: string, expected: JsonValue | null, value: JsonValue): Promise<boolean>;

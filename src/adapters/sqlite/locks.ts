@@ -1,0 +1,63 @@
+/**
+ * Locks with a TTL in one SQLite table. Each operation is a single statement, hence atomic across the
+ * processes that share the file.
+ */
+import { randomUUID } from 'node:crypto';
+import { InputError } from '../../core/errors.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Locks } from '../../ports/locks.ts';
+import type { SqliteDatabase } from './database.ts';
+
+const SQL = {
+  // Takes a free key, or an expired lock of someone else; a live lock makes the upsert change nothing.
+  acquire: `INSERT INTO locks (key, token, expires_at) VALUES (?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at
+            WHERE locks.expires_at <= ?`,
+  release: 'DELETE FROM locks WHERE key = ? AND token = ? RETURNING expires_at',
+  extend: 'UPDATE locks SET expires_at = ? WHERE key = ? AND token = ? AND expires_at > ?',
+} as const;
+
+/** Locks port on SQLite. */
+export class SqliteLocks implements Locks {
+  readonly #db: SqliteDatabase;
+  readonly #clock: Clock;
+
+  constructor(database: SqliteDatabase, clock: Clock) {
+    this.#db = database;
+    this.#clock = clock;
+  }
+
+  acquire(key: string, ttlMs: number): Promise<string | null> {
+    return this.#db.autocommit(() => {
+      requireTtl(ttlMs);
+      const now = this.#clock.now();
+      const token = randomUUID();
+      return this.#db.run(SQL.acquire, key, token, now + ttlMs, now).changes === 1 ? token : null;
+    });
+  }
+
+  release(key: string, token: string): Promise<boolean> {
+    return this.#db.autocommit(() => {
+      // An expired lock of ours is removed too (nobody holds it), but the holder learns that it had lapsed.
+      const row = this.#db.get<{ expires_at: number }>(SQL.release, key, token);
+      return row !== undefined && row.expires_at > this.#clock.now();
+    });
+  }
+
+  extend(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.#db.autocommit(() => {
+      requireTtl(ttlMs);
+      const now = this.#clock.now();
+      return this.#db.run(SQL.extend, now + ttlMs, key, token, now).changes === 1;
+    });
+  }
+}
+
+function requireTtl(ttlMs: number): void {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
+    throw new InputError(
+      'LOCK_TTL_INVALID',
+      `A lock TTL must be a positive integer of milliseconds, got ${ttlMs}.`,
+    );
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * The SQLite schema, as numbered migrations. A migration is never edited once released: every change to the
+ * schema is a new migration appended to the list, so any older file upgrades step by step on open.
+ * Applied versions are recorded in `schema_migrations`.
+ */
+import { StorageError } from '../../core/errors.ts';
+import type { SqliteDatabase } from './database.ts';
+
+/** One schema change. */
+export interface Migration {
+  /** 1, 2, 3, ...: applied in this order, each at most once. */
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+// Job states are spelled out in the partial indexes: SQLite uses a partial index only when the query repeats
+// its WHERE term, so queue.ts uses exactly the same `state IN ('PENDING', 'FAILED')`.
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'queue',
+    sql: `
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        flow TEXT NOT NULL,
+        record_key TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('PENDING', 'PROCESSING', 'COMPLETED', 'SKIPPED', 'FAILED', 'DEAD')),
+        input_count INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        run_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        last_error_code TEXT,
+        last_error_message TEXT,
+        lease_owner TEXT,
+        lease_token TEXT,
+        lease_until INTEGER
+      );
+      -- One waiting and one processing job per record: the queue's central invariant, enforced by the file.
+      CREATE UNIQUE INDEX jobs_one_waiting_per_record ON jobs (record_key) WHERE state IN ('PENDING', 'FAILED');
+      CREATE UNIQUE INDEX jobs_one_processing_per_record ON jobs (record_key) WHERE state = 'PROCESSING';
+      CREATE INDEX jobs_due ON jobs (run_at, id) WHERE state IN ('PENDING', 'FAILED');
+      CREATE INDEX jobs_leases ON jobs (lease_until) WHERE state = 'PROCESSING';
+      CREATE INDEX jobs_by_state ON jobs (state, updated_at);
+      CREATE INDEX jobs_by_flow ON jobs (flow, id);
+      CREATE INDEX jobs_by_record ON jobs (record_key, id);
+
+      -- Payloads live in their own rows so that coalescing appends a small row instead of rewriting a growing
+      -- array; the row id (always above every existing one) keeps them in arrival order.
+      CREATE TABLE job_payloads (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        payload TEXT NOT NULL
+      );
+      CREATE INDEX job_payloads_by_job ON job_payloads (job_id, id);
+
+      CREATE TABLE job_dedup_keys (
+        dedup_key TEXT PRIMARY KEY,
+        job_id INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX job_dedup_keys_by_job ON job_dedup_keys (job_id);
+      CREATE INDEX job_dedup_keys_by_age ON job_dedup_keys (created_at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'locks',
+    sql: `
+      CREATE TABLE locks (
+        key TEXT PRIMARY KEY,
+        token TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 3,
+    name: 'store',
+    sql: `
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        ref_connection TEXT NOT NULL,
+        ref_entity_type TEXT NOT NULL,
+        ref_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        outcome TEXT CHECK (outcome IN ('COMPLETED', 'SKIPPED', 'FAILED', 'CONFLICT')),
+        reason TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        changes TEXT NOT NULL DEFAULT '[]',
+        api_calls INTEGER NOT NULL DEFAULT 0,
+        display_name TEXT,
+        owner_name TEXT,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      CREATE INDEX runs_by_job ON runs (job_id, id);
+      CREATE INDEX runs_by_flow ON runs (flow, id);
+      CREATE INDEX runs_by_ref ON runs (ref_connection, ref_entity_type, ref_id, id);
+      CREATE INDEX runs_by_age ON runs (coalesce(finished_at, started_at));
+
+      CREATE TABLE links (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        flow TEXT NOT NULL,
+        a_connection TEXT NOT NULL,
+        a_entity_type TEXT NOT NULL,
+        a_id TEXT NOT NULL,
+        a_base TEXT,
+        a_version TEXT,
+        b_connection TEXT NOT NULL,
+        b_entity_type TEXT NOT NULL,
+        b_id TEXT NOT NULL,
+        b_base TEXT,
+        b_version TEXT,
+        status TEXT NOT NULL CHECK (status IN ('clean', 'pending', 'failed', 'conflict', 'deleted')),
+        retry_count INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        last_synced_at INTEGER,
+        revision INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      -- A record ref belongs to at most one link per flow.
+      CREATE UNIQUE INDEX links_by_a ON links (flow, a_connection, a_entity_type, a_id);
+      CREATE UNIQUE INDEX links_by_b ON links (flow, b_connection, b_entity_type, b_id);
+      CREATE INDEX links_by_status ON links (flow, status, id);
+
+      CREATE TABLE write_ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ref_connection TEXT NOT NULL,
+        ref_entity_type TEXT NOT NULL,
+        ref_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        value_hash TEXT NOT NULL,
+        version TEXT,
+        run_id TEXT,
+        written_at INTEGER NOT NULL
+      );
+      CREATE INDEX write_ledger_by_ref ON write_ledger (ref_connection, ref_entity_type, ref_id, written_at);
+      CREATE INDEX write_ledger_by_age ON write_ledger (written_at);
+
+      CREATE TABLE checkpoints (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE connector_state (
+        connection TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        expires_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (connection, key)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/**
+ * Applies the migrations `database` has not seen yet, each in its own write transaction. Safe when several
+ * processes open the same file at once: the applied versions are re-read under the write lock.
+ * Refuses a file migrated by a newer crmsync, whose schema this code does not know.
+ * Returns the versions applied now.
+ */
+export function migrate(
+  database: SqliteDatabase,
+  now: number,
+  migrations: readonly Migration[] = MIGRATIONS,
+): number[] {
+  database.transactionSync(() =>
+    database.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL
+    )`),
+  );
+  const known = Math.max(0, ...migrations.map((migration) => migration.version));
+  const newest = Math.max(0, ...appliedVersions(database));
+  if (newest > known) {
+    throw new StorageError(
+      `${database.path} has schema version ${newest}, newer than this crmsync knows (${known}); upgrade crmsync.`,
+    );
+  }
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    database.transactionSync(() => {
+      const seen = database.get(
+        'SELECT 1 AS seen FROM schema_migrations WHERE version = ?',
+        migration.version,
+      );
+      if (seen !== undefined) return;
+      database.exec(migration.sql);
+      database.run(
+        'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+        migration.version,
+        migration.name,
+        now,
+      );
+      applied.push(migration.version);
+    });
+  }
+  return applied;
+}
+
+/** Versions recorded in `schema_migrations`, ascending. */
+function appliedVersions(database: SqliteDatabase): number[] {
+  return database.transactionSync(() =>
+    database
+      .all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
+      .map((row) => row.version),
+  );
+}

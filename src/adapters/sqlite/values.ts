@@ -1,0 +1,77 @@
+/**
+ * Conversions between port values and SQLite columns: JSON text, canonical JSON for equality, and the
+ * string ids of the ports over INTEGER row ids.
+ */
+import { InputError } from '../../core/errors.ts';
+import type { JsonValue } from '../../core/types.ts';
+import type { SqlParam } from './database.ts';
+
+/**
+ * JSON with object keys sorted at every level, so that two equal values always serialise to the same text
+ * (used to compare checkpoints inside a single SQL statement).
+ */
+export function canonicalJson(value: JsonValue): string {
+  return JSON.stringify(value, (_key, nested: unknown) => {
+    if (nested === null || typeof nested !== 'object' || Array.isArray(nested)) return nested;
+    const source = nested as Record<string, unknown>;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(source).sort()) sorted[key] = source[key];
+    return sorted;
+  });
+}
+
+/** Parses JSON text this adapter wrote from a value of type T. */
+export function parseJson<T = JsonValue>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+/** Parses nullable JSON text. */
+export function parseJsonOrNull<T = JsonValue>(text: string | null): T | null {
+  return text === null ? null : parseJson<T>(text);
+}
+
+/**
+ * The row id behind a port id, or null when `id` cannot be one of ours (so lookups simply find nothing).
+ */
+export function rowIdOf(id: string): number | null {
+  if (!/^[1-9][0-9]{0,15}$/.test(id)) return null;
+  const rowId = Number(id);
+  return Number.isSafeInteger(rowId) ? rowId : null;
+}
+
+/** The row id behind a paging cursor; a cursor that is not one of our ids is the caller's mistake. */
+export function cursorOf(id: string, what: string): number {
+  const rowId = rowIdOf(id);
+  if (rowId === null)
+    throw new InputError('INVALID_CURSOR', `${what} must be an id returned by a list, got "${id}".`);
+  return rowId;
+}
+
+/** A list limit: default when absent, otherwise a positive integer capped at `max`. */
+export function limitOf(limit: number | undefined, fallback: number, max = 10_000): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new InputError('INVALID_LIMIT', `limit must be a positive integer, got ${limit}.`);
+  }
+  return Math.min(limit, max);
+}
+
+/** Collects the optional WHERE terms of a list query with their parameters. */
+export class Filter {
+  readonly #terms: string[] = [];
+  readonly params: SqlParam[] = [];
+
+  /** Adds `term` (with `?` placeholders for `params`) when `value` is defined. */
+  when<T>(value: T | undefined, term: string, params: (value: T) => SqlParam[]): this {
+    if (value !== undefined) {
+      this.#terms.push(term);
+      this.params.push(...params(value));
+    }
+    return this;
+  }
+
+  /** `WHERE a AND b ...`, or nothing without terms. */
+  get where(): string {
+    return this.#terms.length === 0 ? '' : `WHERE ${this.#terms.join(' AND ')}`;
+  }
+}

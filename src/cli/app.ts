@@ -1,0 +1,194 @@
+/**
+ * The composition root: builds a running crmsync from a validated config. Opens the backend, creates one
+ * connector per connection, registers one handler per flow, and starts the HTTP server, the worker pool and
+ * the scheduler. `stop()` shuts them down in the order that loses nothing: stop accepting webhooks (the
+ * ingest batcher flushes), stop taking jobs (in-flight ones finish or are released), stop the scheduler,
+ * close the backend.
+ */
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import { openBackend } from '../adapters/index.ts';
+import type { Config } from '../config/index.ts';
+import { HandlerRegistry } from '../engine/handlers.ts';
+import { Scheduler } from '../engine/scheduler.ts';
+import { WorkerPool } from '../engine/worker-pool.ts';
+import type { Backend } from '../ports/backend.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { ApiCallRecorder, Connector } from '../ports/connector.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Queue } from '../ports/queue.ts';
+import { buildServer } from '../server/app.ts';
+import { createMetrics } from '../server/metrics.ts';
+import { connectorFactories, flowTypes } from './registry.ts';
+
+const DAY_MS = 86_400_000;
+
+/** A running instance. */
+export interface RunningApp {
+  /** Base URL the server listens on. */
+  readonly url: string;
+  readonly backend: Backend;
+  readonly server: FastifyInstance;
+  /** Graceful shutdown; resolves when everything is closed. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** What the app needs besides the config. */
+export interface AppDependencies {
+  readonly clock: Clock;
+  /** A pino logger (the server needs pino itself for its request logging). */
+  readonly logger: PinoLogger;
+  /** False runs ingest only (no worker pool): for ingest-only instances and the ingest benchmark. */
+  readonly workers?: boolean;
+}
+
+/** Creates one connector per configured connection. */
+export function createConnectors(
+  config: Pick<Config, 'connections'>,
+  deps: { backend: Backend; clock: Clock; logger: Logger; apiCalls: ApiCallRecorder },
+): Map<string, Connector> {
+  const connectors = new Map<string, Connector>();
+  for (const connection of config.connections.values()) {
+    const factory = connectorFactories.get(connection.connector);
+    // validateConfig rejected unknown connector kinds already.
+    if (factory === undefined) throw new Error(`unknown connector ${connection.connector}`);
+    connectors.set(
+      connection.name,
+      factory.create({
+        connection: connection.name,
+        options: connection.options,
+        clock: deps.clock,
+        logger: deps.logger.child({ connection: connection.name }),
+        apiCalls: deps.apiCalls,
+        state: deps.backend.store.connectorState,
+      }),
+    );
+  }
+  return connectors;
+}
+
+/** Connection name -> names of the flows its change events feed. */
+export function routeConnections(config: Pick<Config, 'connections' | 'flows'>): Map<string, string[]> {
+  const routes = new Map<string, string[]>([...config.connections.keys()].map((name) => [name, []]));
+  for (const flow of config.flows.values()) {
+    for (const connection of flow.connections) routes.get(connection)?.push(flow.name);
+  }
+  return routes;
+}
+
+/** Wraps a queue so that every successful enqueue wakes idle workers at once instead of at their next poll. */
+function wakingQueue(queue: Queue, wake: () => void): Queue {
+  return new Proxy(queue, {
+    get(target, property) {
+      if (property === 'enqueue' || property === 'enqueueMany') {
+        return async (...args: [never]) => {
+          const result: unknown = await (target[property] as (...inputs: [never]) => Promise<unknown>).apply(
+            target,
+            args,
+          );
+          wake();
+          return result;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      // Bind, so that methods using private fields run with the real queue as `this`.
+      return typeof value === 'function' ? (value as (...rest: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** Starts crmsync from a validated config. */
+export async function startApp(config: Config, deps: AppDependencies): Promise<RunningApp> {
+  const { clock, logger } = deps;
+  const backend = await openBackend(config, clock);
+  const metrics = createMetrics(backend.queue);
+  const connectors = createConnectors(config, { backend, clock, logger, apiCalls: metrics });
+
+  const handlers = new HandlerRegistry();
+  for (const flow of config.flows.values()) {
+    const flowType = flowTypes.get(flow.type);
+    if (flowType === undefined) throw new Error(`unknown flow type ${flow.type}`);
+    handlers.register(flow.name, flowType.createHandler(flow, { connectors, backend, clock, logger }));
+  }
+  const pool = new WorkerPool({
+    queue: backend.queue,
+    store: backend.store,
+    handlers,
+    clock,
+    logger: logger.child({ component: 'worker' }),
+    concurrency: config.worker.concurrency,
+    leaseMs: config.queue.leaseMs,
+    pollMs: config.worker.pollMs,
+    workerIdPrefix: `${hostname()}:${process.pid}`,
+    observer: metrics,
+  });
+
+  const scheduler = new Scheduler({
+    locks: backend.locks,
+    checkpoints: backend.store.checkpoints,
+    clock,
+    logger,
+  });
+  scheduler.add({
+    name: 'retention',
+    cron: config.retention.cron,
+    task: async () => {
+      const now = clock.now();
+      const jobs = await backend.queue.prune(now - config.retention.jobsDays * DAY_MS);
+      const runs = await backend.store.runs.prune(now - config.retention.runsDays * DAY_MS);
+      const ledger = await backend.store.ledger.prune(now - config.retention.ledgerDays * DAY_MS);
+      logger.info({ jobs, runs, ledger }, 'retention: pruned old jobs, runs and ledger entries');
+    },
+  });
+
+  const server = await buildServer({
+    connectors,
+    routes: routeConnections(config),
+    backend: {
+      store: backend.store,
+      locks: backend.locks,
+      queue: wakingQueue(backend.queue, () => pool.wake()),
+      close: () => backend.close(),
+    },
+    metrics,
+    logger,
+    clock,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    ingest: config.server.ingest,
+    token: config.server.token,
+    host: config.server.host,
+  });
+  await server.listen({ host: config.server.host, port: config.server.port });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+
+  const workers = deps.workers ?? true;
+  if (workers) pool.start();
+  scheduler.start();
+  logger.info(
+    {
+      url,
+      connections: [...connectors.keys()],
+      flows: [...config.flows.keys()],
+      workers: workers ? config.worker.concurrency : 0,
+    },
+    'listening',
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info({}, 'shutting down');
+      await server.close();
+      await pool.stop({ deadlineMs: config.worker.shutdownTimeoutMs });
+      await scheduler.stop();
+      for (const connector of connectors.values()) await connector.close();
+      await backend.close();
+      logger.info({}, 'stopped');
+    })();
+    return stopping;
+  };
+  return { url, backend, server, stop };
+}

@@ -1,0 +1,42 @@
+/**
+ * The connector kinds and flow types this build knows. Config validation and the app both read these maps,
+ * so a kind is registered in exactly one place.
+ */
+import type { ZodType } from 'zod';
+import type { FlowConfig } from '../config/index.ts';
+import { genericConnector } from '../connectors/generic/index.ts';
+import type { FlowHandler } from '../engine/handlers.ts';
+import { createInspectHandler, inspectOptionsSchema } from '../engine/flows/inspect.ts';
+import type { Backend } from '../ports/backend.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Connector, ConnectorFactory } from '../ports/connector.ts';
+import type { Logger } from '../ports/logger.ts';
+
+/** What a flow type's handler may use. */
+export interface FlowDependencies {
+  readonly connectors: ReadonlyMap<string, Connector>;
+  readonly backend: Backend;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** A kind of flow: the schema of its options and how to build its handler for one configured flow. */
+export interface FlowType {
+  readonly type: string;
+  readonly optionsSchema: ZodType<Record<string, unknown>>;
+  createHandler(flow: FlowConfig, deps: FlowDependencies): FlowHandler;
+}
+
+/** Connector kinds by name. */
+export const connectorFactories: ReadonlyMap<string, ConnectorFactory<unknown>> = new Map<
+  string,
+  ConnectorFactory<unknown>
+>([[genericConnector.kind, genericConnector]]);
+
+/** Flow types by name. */
+export const flowTypes: ReadonlyMap<string, FlowType> = new Map<string, FlowType>([
+  [
+    'inspect',
+    { type: 'inspect', optionsSchema: inspectOptionsSchema, createHandler: () => createInspectHandler() },
+  ],
+]);

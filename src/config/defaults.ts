@@ -1,0 +1,54 @@
+/**
+ * Every default of the configuration, in one place. The schema (schema.ts) applies them; docs/configuration.md
+ * lists them. Change a default here and nowhere else.
+ */
+import { DEFAULT_BACKOFF } from '../core/backoff.ts';
+
+export const DEFAULTS = {
+  /** Config file looked up when neither --config nor CRMSYNC_CONFIG names one. */
+  configFile: 'crmsync.config.ts',
+  server: {
+    /** Loopback by default: the control API and /metrics need no token there. */
+    host: '127.0.0.1',
+    port: 8787,
+    /** Largest accepted webhook body; larger ones are answered 413. */
+    bodyLimitBytes: 1_048_576,
+    ingest: {
+      /** Most inputs one group commit holds. */
+      maxBatch: 512,
+      /** Longest a webhook waits for its group commit to fill, in milliseconds. */
+      maxWaitMs: 2,
+    },
+  },
+  store: {
+    kind: 'sqlite',
+    path: './data/crmsync.db',
+    /** `process`: survives a crash of crmsync; `power`: also survives power loss (fsync per commit). */
+    durability: 'process',
+  },
+  queue: {
+    /** The seeds' poison pill: after 5 attempts a job is DEAD. */
+    maxAttempts: 5,
+    backoff: DEFAULT_BACKOFF,
+    maxPayloadsPerJob: 100,
+    /** A worker that stops heartbeating loses its job after this long. */
+    leaseMs: 30_000,
+  },
+  worker: {
+    concurrency: 4,
+    /** Idle poll interval; webhooks wake idle workers at once, so this only bounds delayed jobs and retries. */
+    pollMs: 500,
+    /** On SIGTERM, in-flight jobs get this long to finish before they are released to other instances. */
+    shutdownTimeoutMs: 10_000,
+  },
+  retention: {
+    /** When finished jobs, old runs and old ledger entries are pruned (one instance does it). */
+    cron: '17 3 * * *',
+    jobsDays: 7,
+    runsDays: 30,
+    ledgerDays: 7,
+  },
+  log: {
+    level: 'info',
+  },
+} as const;

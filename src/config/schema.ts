@@ -1,0 +1,129 @@
+/**
+ * The configuration schema (zod). Unknown keys are errors, so a typo never silently falls back to a default.
+ * Connector options and flow options are validated in a second step by the connector's or flow type's own
+ * schema (see load.ts), with paths that point into this file's structure.
+ */
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.ts';
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
+const nameMessage = 'use letters, digits, "-" and "_" only (it appears in URLs and job keys)';
+
+const backoffSchema = z.strictObject({
+  baseMs: z.number().int().positive().default(DEFAULTS.queue.backoff.baseMs),
+  maxMs: z.number().int().positive().default(DEFAULTS.queue.backoff.maxMs),
+  jitter: z.number().min(0).max(1).default(DEFAULTS.queue.backoff.jitter),
+});
+
+const serverSchema = z.strictObject({
+  host: z.string().min(1).default(DEFAULTS.server.host),
+  port: z.number().int().min(0).max(65_535).default(DEFAULTS.server.port),
+  bodyLimitBytes: z.number().int().positive().default(DEFAULTS.server.bodyLimitBytes),
+  /** Bearer token for the control API and /metrics; required when host is not loopback. */
+  token: z.string().min(16, 'use at least 16 characters').optional(),
+  ingest: z
+    .strictObject({
+      maxBatch: z.number().int().positive().max(10_000).default(DEFAULTS.server.ingest.maxBatch),
+      maxWaitMs: z.number().min(0).max(1_000).default(DEFAULTS.server.ingest.maxWaitMs),
+    })
+    .prefault({}),
+});
+
+const sqliteStoreSchema = z.strictObject({
+  kind: z.literal('sqlite'),
+  path: z.string().min(1).default(DEFAULTS.store.path),
+  durability: z.enum(['process', 'power']).default(DEFAULTS.store.durability),
+});
+
+const queueSchema = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(100).default(DEFAULTS.queue.maxAttempts),
+  backoff: backoffSchema.prefault({}),
+  maxPayloadsPerJob: z.number().int().min(1).max(10_000).default(DEFAULTS.queue.maxPayloadsPerJob),
+  leaseMs: z.number().int().min(1_000).default(DEFAULTS.queue.leaseMs),
+});
+
+const workerSchema = z.strictObject({
+  concurrency: z.number().int().min(1).max(256).default(DEFAULTS.worker.concurrency),
+  pollMs: z.number().int().min(10).default(DEFAULTS.worker.pollMs),
+  shutdownTimeoutMs: z.number().int().min(0).default(DEFAULTS.worker.shutdownTimeoutMs),
+});
+
+const retentionSchema = z.strictObject({
+  cron: z.string().min(1).default(DEFAULTS.retention.cron),
+  jobsDays: z.number().positive().default(DEFAULTS.retention.jobsDays),
+  runsDays: z.number().positive().default(DEFAULTS.retention.runsDays),
+  ledgerDays: z.number().positive().default(DEFAULTS.retention.ledgerDays),
+});
+
+/** One connection; validated entry by entry so that one bad connection does not hide the others' problems. */
+export const connectionSchema = z.strictObject({
+  /** Connector kind: `generic`, later `superoffice`, `espocrm`, `advoware`. */
+  connector: z.string().min(1),
+  /** Validated by the connector's own schema. */
+  options: z.unknown().optional(),
+});
+
+/** One flow; validated entry by entry, like connections. */
+export const flowSchema = z.looseObject({
+  /** Flow type: `inspect`, later `sync`, `enrich`. */
+  type: z.string().min(1),
+  /** Connections whose change events feed this flow. */
+  connections: z.array(z.string().regex(NAME, nameMessage)).min(1),
+});
+
+/** The whole config file, after env references are resolved. */
+export const configSchema = z.strictObject({
+  server: serverSchema.prefault({}),
+  store: sqliteStoreSchema.prefault({ kind: 'sqlite' }),
+  queue: queueSchema.prefault({}),
+  worker: workerSchema.prefault({}),
+  retention: retentionSchema.prefault({}),
+  log: z
+    .strictObject({
+      level: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default(DEFAULTS.log.level),
+    })
+    .prefault({}),
+  connections: z.record(z.string().regex(NAME, nameMessage), z.unknown()).default({}),
+  flows: z.record(z.string().regex(NAME, nameMessage), z.unknown()).default({}),
+});
+
+/** What a config file may contain (before defaults). `env()` references are allowed anywhere. */
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** A connection after validation; `options` is the connector's own validated options type. */
+export interface ConnectionConfig {
+  readonly name: string;
+  readonly connector: string;
+  readonly options: unknown;
+}
+
+/** A flow after validation. `options` holds the flow type's own settings. */
+export interface FlowConfig {
+  readonly name: string;
+  readonly type: string;
+  readonly connections: readonly string[];
+  readonly options: Record<string, unknown>;
+}
+
+/** The validated configuration with every default applied. */
+export interface Config {
+  readonly server: z.output<typeof serverSchema>;
+  readonly store: z.output<typeof sqliteStoreSchema>;
+  readonly queue: z.output<typeof queueSchema>;
+  readonly worker: z.output<typeof workerSchema>;
+  readonly retention: z.output<typeof retentionSchema>;
+  readonly log: { readonly level: string };
+  readonly connections: ReadonlyMap<string, ConnectionConfig>;
+  readonly flows: ReadonlyMap<string, FlowConfig>;
+  /** Resolved secret values, so output can redact them. Never print this. */
+  readonly secrets: readonly string[];
+  /** Where the config came from (a file path, or `defaults`). */
+  readonly source: string;
+}
+
+/** Types a config file's object; identity at run time. `import { defineConfig, env } from 'crmsync'`. */
+export function defineConfig(config: ConfigInput): ConfigInput {
+  return config;
+}

@@ -1,0 +1,121 @@
+/**
+ * The flow handler contract and the registry that maps a flow name to its handler. The worker pool leases a
+ * job, looks up the handler of the job's flow here, and records what the handler returns as the job's run.
+ */
+import { CrmsyncError } from '../core/errors.ts';
+import type { FieldChange, RecordRef } from '../core/types.ts';
+import { parseRecordKey, recordKey } from '../core/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { LeasedJob } from '../ports/queue.ts';
+
+/** Display names a run learns while it works (written to the run history before the run finishes). */
+export interface RunNames {
+  readonly displayName?: string | null;
+  readonly ownerName?: string | null;
+}
+
+/** What a handler gets besides the job: the run it is part of and the means to report on it. */
+export interface RunContext {
+  /** Id of the run in the store's run history. */
+  readonly runId: string;
+  /** 1 for the first attempt of the job. */
+  readonly attempt: number;
+  /**
+   * Aborted when the run must stop: the worker's shutdown deadline passed or the job's lease was lost. The
+   * result of an aborted run is discarded, so a handler should stop at its next await and not write more.
+   */
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  /** Bound to the job, flow and run. */
+  readonly logger: Logger;
+  /** Records the record's human-readable names as soon as the handler knows them (late name resolution). */
+  setNames(names: RunNames): Promise<void>;
+  /** Counts one vendor API call made by this run (stored with the run). */
+  countApiCall(): void;
+}
+
+/**
+ * How a run ended when the handler returned normally. `CONFLICT` means the run parked a conflict and finished
+ * the rest of its work; the job is done either way. A handler that throws makes the run FAILED instead.
+ */
+export type HandlerResult =
+  | {
+      readonly outcome: 'COMPLETED' | 'CONFLICT';
+      readonly reason?: string;
+      readonly changes?: readonly FieldChange[];
+    }
+  | { readonly outcome: 'SKIPPED'; readonly reason: string };
+
+/**
+ * Does the work of one job. Must be idempotent: a job can run again after a lost lease or a crash.
+ * Throwing fails the run; a {@link CrmsyncError} with `retryable: false` sends the job straight to DEAD, and
+ * its `retryAfterMs` (a vendor's Retry-After) overrides the queue's backoff.
+ */
+export interface FlowHandler {
+  (job: LeasedJob, context: RunContext): Promise<HandlerResult>;
+}
+
+/** A second handler was registered for a flow name. A programming or config error, never retried. */
+export class DuplicateFlowError extends CrmsyncError {
+  constructor(flow: string) {
+    super('FLOW_DUPLICATE', `A handler for flow "${flow}" is already registered; flow names must be unique.`);
+  }
+}
+
+/**
+ * A job names a flow that has no handler (the flow was removed from the config while jobs were queued).
+ * Not retryable: the job goes to DEAD, where an operator can replay it once the flow exists again.
+ */
+export class UnknownFlowError extends CrmsyncError {
+  constructor(flow: string) {
+    super('FLOW_UNKNOWN', `No handler for flow "${flow}": it is not in the configuration of this instance.`, {
+      retryable: false,
+    });
+  }
+}
+
+/** Flow name -> handler. */
+export class HandlerRegistry {
+  readonly #handlers = new Map<string, FlowHandler>();
+
+  /** Registers the handler of `flow`. Throws {@link DuplicateFlowError} if the flow has one already. */
+  register(flow: string, handler: FlowHandler): void {
+    if (this.#handlers.has(flow)) throw new DuplicateFlowError(flow);
+    this.#handlers.set(flow, handler);
+  }
+
+  /** The handler of `flow`. Throws {@link UnknownFlowError} when there is none. */
+  resolve(flow: string): FlowHandler {
+    const handler = this.#handlers.get(flow);
+    if (handler === undefined) throw new UnknownFlowError(flow);
+    return handler;
+  }
+
+  /** Names of the registered flows, in registration order. */
+  flows(): string[] {
+    return [...this.#handlers.keys()];
+  }
+}
+
+/** A job's record key split into its parts. */
+export interface JobRecordKey {
+  readonly flow: string;
+  readonly ref: RecordRef;
+}
+
+/**
+ * The queue record key of a job: `${flow}|${connection}/${entityType}/${id}`. Keys are per flow, so two flows
+ * fed by the same record never block each other.
+ */
+export function jobRecordKey(flow: string, ref: RecordRef): string {
+  return `${flow}|${recordKey(ref)}`;
+}
+
+/** Parses a key made by {@link jobRecordKey}, or returns null. Flow names never contain `|`; ids may. */
+export function parseJobRecordKey(key: string): JobRecordKey | null {
+  const separator = key.indexOf('|');
+  if (separator <= 0) return null;
+  const ref = parseRecordKey(key.slice(separator + 1));
+  return ref === null ? null : { flow: key.slice(0, separator), ref };
+}

@@ -1,0 +1,9 @@
+/**
+ * Public entry point of the `crmsync` package, for config files and programmatic use:
+ * `import { defineConfig, env } from 'crmsync'`.
+ */
+export { defineConfig, env } from './config/index.ts';
+export type { Config, ConfigInput } from './config/index.ts';
+export * from './core/errors.ts';
+export type * from './core/types.ts';
+export type * from './ports/index.ts';

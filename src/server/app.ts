@@ -1,0 +1,100 @@
+/**
+ * The HTTP server: webhook ingest, health and metrics (and, later, the control API and the dashboard).
+ * Built by {@link buildServer}; the caller listens and closes. Closing flushes the ingest batcher, so
+ * every webhook that was being stored is committed before the caller closes the backend.
+ */
+import { LogController, fastify } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import type { Backend } from '../ports/backend.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Connector } from '../ports/connector.ts';
+import { bearerAuth } from './auth.ts';
+import { installErrorHandlers } from './errors.ts';
+import { IngestBatcher } from './ingest-batcher.ts';
+import type { IngestSettings } from './ingest-batcher.ts';
+import type { Metrics } from './metrics.ts';
+import { registerOperationsRoutes } from './operations.ts';
+import { registerWebhookRoutes } from './webhooks.ts';
+
+export { bearerAuth } from './auth.ts';
+export type { BearerAuthOptions } from './auth.ts';
+export type { ErrorBody } from './errors.ts';
+export type { IngestSettings } from './ingest-batcher.ts';
+export type { WebhookSummary } from './webhooks.ts';
+
+/** Everything the server needs. */
+export interface ServerOptions {
+  /** Connectors by connection name. */
+  readonly connectors: ReadonlyMap<string, Connector>;
+  /** Connection name -> names of the flows its change events feed. */
+  readonly routes: ReadonlyMap<string, readonly string[]>;
+  readonly backend: Backend;
+  readonly metrics: Metrics;
+  /** A pino logger: fastify logs through it (with secret headers redacted). */
+  readonly logger: PinoLogger;
+  readonly clock: Clock;
+  /** Largest webhook body; larger ones are answered 413. */
+  readonly bodyLimitBytes: number;
+  /** Group commit settings of webhook ingest. */
+  readonly ingest: IngestSettings;
+  /** Bearer token for operator routes; not needed when `host` is loopback. */
+  readonly token?: string | undefined;
+  /** The address the server will listen on (decides whether operator routes need the token). */
+  readonly host: string;
+}
+
+/**
+ * Header paths never written to the log, whoever logs a request. Vendors' signature headers are added with
+ * their connectors.
+ */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-crmsync-signature"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-crmsync-signature"]',
+];
+
+/** Builds the fastify app (routes registered, not listening yet). */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = options.logger.child(
+    { component: 'server' },
+    { redact: { paths: REDACTED_PATHS, censor: '***' } },
+  );
+  const app = fastify({
+    loggerInstance: logger,
+    // One log line per request would cost more than the ingest itself; errors are logged where they happen.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes,
+  });
+  installErrorHandlers(app);
+
+  const batcher = new IngestBatcher({
+    queue: options.backend.queue,
+    settings: options.ingest,
+    logger,
+    onCommit: (inputs) => options.metrics.observeIngestBatch(inputs),
+  });
+  // preClose runs before fastify waits for in-flight requests, which may be waiting for the next commit.
+  app.addHook('preClose', async () => batcher.close());
+  app.addHook('onClose', async () => batcher.close());
+
+  await registerWebhookRoutes(app, {
+    connectors: options.connectors,
+    routes: options.routes,
+    batcher,
+    metrics: options.metrics,
+    clock: options.clock,
+    bodyLimitBytes: options.bodyLimitBytes,
+  });
+  registerOperationsRoutes(app, {
+    store: options.backend.store,
+    metrics: options.metrics,
+    ...(options.token !== undefined && {
+      metricsAuth: bearerAuth({ token: options.token, host: options.host }),
+    }),
+  });
+  return app;
+}

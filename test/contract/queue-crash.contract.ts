@@ -1,0 +1,146 @@
+/**
+ * Crash test of the queue contract: a worker in a child process leases a job and is killed with SIGKILL in
+ * the middle of it. Once the lease has expired the job is handed out again and completes; nothing else is
+ * lost. Runs on the real clock with a short lease, polling with a deadline (no fixed sleeps).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { systemClock } from '../../src/ports/clock.ts';
+import type { Job, Queue } from '../../src/ports/queue.ts';
+import { openWithClock } from './harness.ts';
+import type { ContractBackendFactory } from './harness.ts';
+import { HOLDING_MARKER } from './fixtures/crash-protocol.ts';
+import type { CrashWorkerSpec } from './fixtures/crash-protocol.ts';
+
+const WORKER = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
+const CHILD_LEASE_MS = 500;
+const OTHER_JOBS = 20;
+const DEADLINE_MS = 20_000;
+
+/** Resolves with the job id once the child says it holds a job; rejects if it exits or times out first. */
+function waitForHolding(child: ChildProcessByStdio<null, Readable, Readable>): Promise<string> {
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`crash worker never held a job:\n${output}`)),
+      DEADLINE_MS,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = new RegExp(`${HOLDING_MARKER} (\\S+)`).exec(output);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`crash worker exited (${code ?? signal}) before holding a job:\n${output}`));
+    });
+  });
+}
+
+/**
+ * Dequeues and completes jobs until `victim` has been run again and nothing is due any more. Returns the ids
+ * completed, in order, and when the victim was handed out again.
+ */
+async function drainUntilRerun(
+  queue: Queue,
+  victim: string,
+): Promise<{ completed: string[]; rerunAt: number }> {
+  const completed: string[] = [];
+  let rerunAt = 0;
+  const deadline = Date.now() + DEADLINE_MS;
+  while (Date.now() < deadline) {
+    const job = await queue.dequeue({ workerId: 'parent', leaseMs: 30_000 });
+    if (job === null) {
+      if (rerunAt > 0) return { completed, rerunAt };
+      await delay(10); // poll interval while the dead worker's lease runs out
+      continue;
+    }
+    if (job.id === victim) rerunAt = Date.now();
+    await queue.complete(job.id, job.leaseToken, 'COMPLETED');
+    completed.push(job.id);
+  }
+  throw new Error(
+    `job ${victim} was not run again within ${DEADLINE_MS} ms; completed: ${completed.join(',')}`,
+  );
+}
+
+/** Defines the crash test for one adapter. */
+export function defineQueueCrashContract(factory: ContractBackendFactory): void {
+  describe('crash of a worker process', () => {
+    it('re-runs the job of a worker killed with SIGKILL after its lease expired, losing nothing', async (t) => {
+      const backoff = { baseMs: 20, maxMs: 100, jitter: 0 };
+      const { backend, opener } = await openWithClock(t, factory, systemClock, { queue: { backoff } });
+      const queue = backend.queue;
+      const victim = await queue.enqueue({
+        flow: 'crash',
+        recordKey: 'crash/victim',
+        dedupKey: 'v',
+        payload: 'v',
+      });
+      const others = await queue.enqueueMany(
+        Array.from({ length: OTHER_JOBS }, (_, n) => ({
+          flow: 'crash',
+          recordKey: `crash/${n}`,
+          payload: n,
+        })),
+      );
+
+      const spec: CrashWorkerSpec = { ...opener, leaseMs: CHILD_LEASE_MS, workerId: 'crash-child' };
+      const child = spawn(process.execPath, ['--no-warnings', WORKER, JSON.stringify(spec)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = once(child, 'exit');
+      t.after(async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await exited;
+      });
+
+      const heldId = await waitForHolding(child);
+      assert.equal(heldId, victim.jobId, 'the child took the oldest job');
+      child.kill('SIGKILL');
+      const [, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+      assert.equal(signal, 'SIGKILL');
+
+      const held = await queue.get(victim.jobId);
+      assert.deepEqual([held?.state, held?.leaseOwner, held?.attempts], ['PROCESSING', 'crash-child', 1]);
+      // An event for the record while its worker is dead: kept, and run with the recovered job.
+      const later = await queue.enqueue({ flow: 'crash', recordKey: 'crash/victim', payload: 'later' });
+      assert.ok(['followup', 'coalesced'].includes(later.status), later.status);
+
+      const { completed, rerunAt } = await drainUntilRerun(queue, victim.jobId);
+      const jobs = await queue.list({ limit: 1_000 });
+      const byId = new Map<string, Job>(jobs.map((job) => [job.id, job]));
+      const rerun = byId.get(victim.jobId)!;
+      assert.deepEqual(
+        [rerun.state, rerun.attempts, rerun.lastError?.code, rerun.payloads],
+        ['COMPLETED', 2, 'QUEUE_LEASE_EXPIRED', ['v', 'later']],
+        'the follow-up folded into the recovered job',
+      );
+      assert.ok(rerunAt >= held!.leaseUntil!, 'not handed out again before its lease ended');
+      for (const other of others) {
+        const job = byId.get(other.jobId);
+        assert.deepEqual([job?.state, job?.attempts], ['COMPLETED', 1], `job ${other.jobId}`);
+      }
+      assert.equal(completed.length, OTHER_JOBS + 1);
+      assert.deepEqual(await queue.counts(), {
+        PENDING: 0,
+        PROCESSING: 0,
+        COMPLETED: OTHER_JOBS + 1,
+        SKIPPED: 0,
+        FAILED: 0,
+        DEAD: 0,
+      });
+    });
+  });
+}

@@ -1,0 +1,418 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { CrmsyncError } from '../../src/core/errors.ts';
+import type { FieldChange } from '../../src/core/types.ts';
+import { createInspectHandler } from '../../src/engine/flows/inspect.ts';
+import type { FlowHandler } from '../../src/engine/handlers.ts';
+import { HandlerRegistry, jobRecordKey } from '../../src/engine/handlers.ts';
+import type { RunFinishedInfo, WorkerPoolOptions } from '../../src/engine/worker-pool.ts';
+import { WorkerPool } from '../../src/engine/worker-pool.ts';
+import type { Backend } from '../../src/ports/backend.ts';
+import { systemClock } from '../../src/ports/clock.ts';
+import type { Job, Queue } from '../../src/ports/queue.ts';
+import type { Run } from '../../src/ports/store.ts';
+import { eventually } from '../support/eventually.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import type { TestBackend } from './support.ts';
+import { gate, openTestBackend, override, silentLogger } from './support.ts';
+
+/** A handler that completes at once. */
+const completed: FlowHandler = () => Promise.resolve({ outcome: 'COMPLETED' });
+
+const contact = (id: string) => ({ connection: 'crm', entityType: 'Contact', id });
+
+/** Enqueues one change event for Contact `id` in `flow`; returns the job id. */
+async function enqueue(
+  queue: Queue,
+  flow: string,
+  id: string,
+  payload: object = { kind: 'updated' },
+): Promise<string> {
+  const result = await queue.enqueue({
+    flow,
+    recordKey: jobRecordKey(flow, contact(id)),
+    payload: { ref: contact(id), ...payload },
+  });
+  return result.jobId;
+}
+
+async function jobState(queue: Queue, jobId: string): Promise<Job> {
+  const job = await queue.get(jobId);
+  assert.ok(job, `job ${jobId} exists`);
+  return job;
+}
+
+/** Waits until the job is in `state` and returns it. */
+function jobIn(queue: Queue, jobId: string, state: Job['state']): Promise<Job> {
+  return eventually(async () => {
+    const job = await jobState(queue, jobId);
+    assert.equal(job.state, state, `job ${jobId}: ${JSON.stringify(job.lastError)}`);
+    return job;
+  });
+}
+
+async function onlyRun(backend: Backend, jobId: string): Promise<Run> {
+  const runs = await backend.store.runs.list({ jobId });
+  assert.equal(runs.length, 1, 'one run');
+  return runs[0] as Run;
+}
+
+describe('WorkerPool', () => {
+  let test_: TestBackend;
+  let backend: Backend;
+  let handlers: HandlerRegistry;
+  let pool: WorkerPool | undefined;
+  const observed: RunFinishedInfo[] = [];
+
+  beforeEach(() => {
+    test_ = openTestBackend();
+    backend = test_.backend;
+    handlers = new HandlerRegistry();
+    observed.length = 0;
+  });
+
+  afterEach(async () => {
+    await pool?.stop({ deadlineMs: 0 });
+    pool = undefined;
+    await test_.close();
+  });
+
+  function startPool(options: Partial<WorkerPoolOptions> = {}): WorkerPool {
+    pool = new WorkerPool({
+      queue: backend.queue,
+      store: backend.store,
+      handlers,
+      clock: systemClock,
+      logger: silentLogger,
+      concurrency: 2,
+      leaseMs: 30_000,
+      pollMs: 10,
+      workerIdPrefix: 'test',
+      observer: { runFinished: (info) => observed.push(info) },
+      ...options,
+    });
+    pool.start();
+    return pool;
+  }
+
+  test('runs at most `concurrency` handlers at once', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const allBusy = gate();
+    handlers.register('work', async () => {
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      if (active === 3) allBusy.open();
+      await allBusy.opened;
+      active -= 1;
+      return { outcome: 'COMPLETED' };
+    });
+    const jobs = await Promise.all(
+      Array.from({ length: 12 }, (_, index) => enqueue(backend.queue, 'work', String(index))),
+    );
+    startPool({ concurrency: 3 });
+    for (const jobId of jobs) await jobIn(backend.queue, jobId, 'COMPLETED');
+    assert.equal(maxActive, 3);
+  });
+
+  test('never runs two jobs of the same record at once', async () => {
+    const active = new Map<string, number>();
+    let overlaps = 0;
+    const firstRunHeld = gate();
+    let xRuns = 0;
+    handlers.register('work', async (job) => {
+      const running = (active.get(job.recordKey) ?? 0) + 1;
+      active.set(job.recordKey, running);
+      if (running > 1) overlaps += 1;
+      if (job.recordKey.endsWith('/x') && ++xRuns === 1) await firstRunHeld.opened;
+      active.set(job.recordKey, (active.get(job.recordKey) ?? 1) - 1);
+      return { outcome: 'COMPLETED' };
+    });
+    startPool({ concurrency: 4 });
+    const first = await enqueue(backend.queue, 'work', 'x');
+    await eventually(() => xRuns === 1);
+    // The record is PROCESSING: this input becomes its follow-up job, which must wait for the first.
+    const followup = await enqueue(backend.queue, 'work', 'x', { kind: 'deleted' });
+    assert.notEqual(followup, first);
+    const other = await enqueue(backend.queue, 'work', 'y');
+    pool?.wake();
+    await jobIn(backend.queue, other, 'COMPLETED');
+    assert.equal(xRuns, 1, 'the follow-up waits while the first job of its record runs');
+    firstRunHeld.open();
+    await jobIn(backend.queue, first, 'COMPLETED');
+    await jobIn(backend.queue, followup, 'COMPLETED');
+    assert.equal(xRuns, 2);
+    assert.equal(overlaps, 0);
+  });
+
+  test('records runs with outcome, reason, changes, API calls and names', async () => {
+    const change: FieldChange = { ref: contact('1'), field: 'name', before: 'Acme', after: 'Acme GmbH' };
+    handlers.register('sync', async (job, context) => {
+      await context.setNames({ displayName: 'Acme GmbH', ownerName: 'RK' });
+      context.countApiCall();
+      context.countApiCall();
+      assert.equal(context.attempt, 1);
+      const id = job.recordKey.split('/').at(-1);
+      if (id === '2') return { outcome: 'SKIPPED', reason: 'echo' };
+      if (id === '3') return { outcome: 'CONFLICT', reason: 'name changed on both sides' };
+      return { outcome: 'COMPLETED', reason: 'wrote 1 field', changes: [change] };
+    });
+    const completed = await enqueue(backend.queue, 'sync', '1');
+    const skipped = await enqueue(backend.queue, 'sync', '2');
+    const conflict = await enqueue(backend.queue, 'sync', '3');
+    startPool();
+    await jobIn(backend.queue, completed, 'COMPLETED');
+    await jobIn(backend.queue, skipped, 'SKIPPED');
+    await jobIn(backend.queue, conflict, 'COMPLETED');
+
+    const run = await onlyRun(backend, completed);
+    assert.equal(run.outcome, 'COMPLETED');
+    assert.equal(run.reason, 'wrote 1 field');
+    assert.deepEqual(run.changes, [change]);
+    assert.equal(run.apiCalls, 2);
+    assert.equal(run.displayName, 'Acme GmbH');
+    assert.equal(run.ownerName, 'RK');
+    assert.deepEqual(run.ref, contact('1'));
+    assert.equal(run.flow, 'sync');
+    assert.equal(run.attempt, 1);
+    assert.equal(run.error, null);
+    assert.ok(run.finishedAt !== null && run.finishedAt >= run.startedAt);
+
+    assert.deepEqual(
+      [(await onlyRun(backend, skipped)).outcome, (await onlyRun(backend, skipped)).reason],
+      ['SKIPPED', 'echo'],
+    );
+    assert.equal((await onlyRun(backend, conflict)).outcome, 'CONFLICT');
+    assert.deepEqual(observed.map((info) => info.outcome).sort(), ['COMPLETED', 'CONFLICT', 'SKIPPED']);
+    assert.ok(observed.every((info) => info.flow === 'sync' && info.durationMs >= 0));
+  });
+
+  test('retries a failed run and then succeeds', async () => {
+    let calls = 0;
+    handlers.register('flaky', (_job, context) => {
+      calls += 1;
+      if (context.attempt < 3) return Promise.reject(new Error(`vendor hiccup ${context.attempt}`));
+      return Promise.resolve({ outcome: 'COMPLETED' });
+    });
+    const jobId = await enqueue(backend.queue, 'flaky', '1');
+    startPool();
+    const job = await jobIn(backend.queue, jobId, 'COMPLETED');
+    assert.equal(job.attempts, 3);
+    assert.equal(calls, 3);
+    const runs = await backend.store.runs.list({ jobId });
+    assert.deepEqual(runs.map((run) => [run.attempt, run.outcome, run.error?.code ?? null]).sort(), [
+      [1, 'FAILED', 'UNEXPECTED'],
+      [2, 'FAILED', 'UNEXPECTED'],
+      [3, 'COMPLETED', null],
+    ]);
+    assert.equal(runs.find((run) => run.attempt === 1)?.error?.message, 'vendor hiccup 1');
+  });
+
+  test('sends a non-retryable failure straight to DEAD', async () => {
+    handlers.register('strict', () =>
+      Promise.reject(new CrmsyncError('MAPPING_INVALID', 'field "x" has no mapping', { retryable: false })),
+    );
+    const jobId = await enqueue(backend.queue, 'strict', '1');
+    startPool();
+    const job = await jobIn(backend.queue, jobId, 'DEAD');
+    assert.equal(job.attempts, 1);
+    assert.deepEqual(job.lastError, { code: 'MAPPING_INVALID', message: 'field "x" has no mapping' });
+    const run = await onlyRun(backend, jobId);
+    assert.equal(run.outcome, 'FAILED');
+    assert.deepEqual(run.error, { code: 'MAPPING_INVALID', message: 'field "x" has no mapping' });
+  });
+
+  test("honours an error's retryAfterMs instead of the backoff", async () => {
+    const rateLimited = new CrmsyncError('VENDOR_RATE_LIMITED', '429 from vendor', {
+      retryable: true,
+      retryAfterMs: 60_000,
+    });
+    handlers.register('limited', () => Promise.reject(rateLimited));
+    const jobId = await enqueue(backend.queue, 'limited', '1');
+    const before = Date.now();
+    startPool();
+    const job = await jobIn(backend.queue, jobId, 'FAILED');
+    assert.ok(job.runAt >= before + 60_000, `runAt ${job.runAt - before} ms after the start`);
+    assert.ok(job.runAt <= Date.now() + 60_000);
+    assert.equal(job.lastError?.code, 'VENDOR_RATE_LIMITED');
+  });
+
+  test('sends a job of an unknown flow to DEAD with FLOW_UNKNOWN', async () => {
+    handlers.register('known', completed);
+    const jobId = await enqueue(backend.queue, 'removed-flow', '1');
+    startPool();
+    const job = await jobIn(backend.queue, jobId, 'DEAD');
+    assert.equal(job.lastError?.code, 'FLOW_UNKNOWN');
+    assert.equal(job.attempts, 1);
+    const run = await onlyRun(backend, jobId);
+    assert.equal(run.outcome, 'FAILED');
+    assert.equal(run.error?.code, 'FLOW_UNKNOWN');
+  });
+
+  test('runs the inspect flow end to end', async () => {
+    handlers.register('demo-inspect', createInspectHandler());
+    const jobId = await enqueue(backend.queue, 'demo-inspect', '7', {
+      kind: 'updated',
+      vendorEvent: 'contact.changed',
+      changedFields: ['name'],
+    });
+    startPool();
+    await jobIn(backend.queue, jobId, 'COMPLETED');
+    const run = await onlyRun(backend, jobId);
+    assert.equal(run.outcome, 'COMPLETED');
+    assert.equal(run.reason, '1 event (updated 1); fields: name; vendor events: contact.changed');
+  });
+
+  test('wake() makes idle workers pick up a new job without waiting for the poll', async () => {
+    handlers.register('work', completed);
+    let emptyPolls = 0;
+    const queue = override(backend.queue, {
+      dequeue: async (request) => {
+        const job = await backend.queue.dequeue(request);
+        if (job === null) emptyPolls += 1;
+        return job;
+      },
+    });
+    startPool({ queue, pollMs: 60_000, concurrency: 2 });
+    await eventually(() => emptyPolls >= 2); // both loops polled, found nothing, and now sleep for a minute
+    const jobId = await enqueue(backend.queue, 'work', '1');
+    pool?.wake();
+    await jobIn(backend.queue, jobId, 'COMPLETED');
+  });
+
+  test('keeps running when the backend fails, backing off between attempts', async () => {
+    handlers.register('work', completed);
+    let dequeueFailures = 0;
+    let startFailures = 0;
+    const queue = override(backend.queue, {
+      dequeue: async (request) => {
+        if (dequeueFailures < 3) {
+          dequeueFailures += 1;
+          throw new Error('database is locked');
+        }
+        return backend.queue.dequeue(request);
+      },
+    });
+    const runs = override(backend.store.runs, {
+      start: async (run) => {
+        if (startFailures < 1) {
+          startFailures += 1;
+          throw new Error('disk I/O error');
+        }
+        return backend.store.runs.start(run);
+      },
+    });
+    const jobId = await enqueue(backend.queue, 'work', '1');
+    startPool({
+      queue,
+      store: override(backend.store, { runs }),
+      concurrency: 1,
+      backendRetry: { baseMs: 5, maxMs: 20, jitter: 0 },
+    });
+    const job = await jobIn(backend.queue, jobId, 'COMPLETED');
+    assert.equal(dequeueFailures, 3);
+    assert.equal(startFailures, 1);
+    // The job whose run could not be recorded was released, not failed: its attempt did not count.
+    assert.equal(job.attempts, 1);
+  });
+
+  test('a lost lease aborts the handler and discards its result', async () => {
+    const clock = new ManualClock(Date.UTC(2025, 0, 1));
+    await test_.close();
+    test_ = openTestBackend({ clock });
+    backend = test_.backend;
+    let signalAborted = false;
+    const started = gate();
+    handlers.register('slow', async (_job, context) => {
+      started.open();
+      // Ignores the signal on purpose: the pool must discard the result anyway.
+      await new Promise<void>((resolve) =>
+        context.signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
+      signalAborted = true;
+      return {
+        outcome: 'COMPLETED',
+        changes: [{ ref: contact('1'), field: 'name', before: null, after: 'late' }],
+      };
+    });
+    const jobId = await enqueue(backend.queue, 'slow', '1');
+    startPool({ clock, leaseMs: 1_000, heartbeatMs: 5, concurrency: 1 });
+    await started.opened;
+    // The lease runs out (the clock jumps past it) and another worker takes the job over.
+    const thief = await eventually(async () => {
+      clock.advance(10_000);
+      return backend.queue.dequeue({ workerId: 'thief', leaseMs: 3_600_000 });
+    });
+    assert.equal(thief.id, jobId);
+    await eventually(() => signalAborted);
+    const runs = await eventually(async () => {
+      const list = await backend.store.runs.list({ jobId });
+      const first = list.find((run) => run.attempt === 1);
+      return first?.outcome === 'FAILED' ? first : null;
+    });
+    assert.equal(runs.error?.code, 'QUEUE_LEASE_LOST');
+    assert.deepEqual(runs.changes, []);
+    const job = await jobState(backend.queue, jobId);
+    assert.equal(job.state, 'PROCESSING');
+    assert.equal(job.leaseOwner, 'thief');
+    // The thief still holds a valid lease: the first worker did not complete the job under its feet.
+    await backend.queue.complete(jobId, thief.leaseToken, 'COMPLETED');
+  });
+
+  test('stop() finishes quick jobs, releases slow ones after the deadline, and takes no new jobs', async () => {
+    const quickMayFinish = gate();
+    const running = new Set<string>();
+    let slowSawAbort = false;
+    const quick: FlowHandler = async (job) => {
+      running.add(job.id);
+      await quickMayFinish.opened;
+      return { outcome: 'COMPLETED' };
+    };
+    const slow: FlowHandler = async (job, context) => {
+      running.add(job.id);
+      await new Promise<void>((resolve) =>
+        context.signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
+      slowSawAbort = true;
+      throw context.signal.reason;
+    };
+    handlers.register('quick', quick);
+    handlers.register('slow', slow);
+    const quickJob = await enqueue(backend.queue, 'quick', '1');
+    const slowJob = await enqueue(backend.queue, 'slow', '2');
+    const activePool = startPool({ concurrency: 2 });
+    await eventually(() => running.size === 2);
+
+    const stopped = activePool.stop({ deadlineMs: 300 });
+    const lateJob = await enqueue(backend.queue, 'quick', '3');
+    activePool.wake();
+    quickMayFinish.open();
+    await stopped;
+
+    assert.equal((await jobState(backend.queue, quickJob)).state, 'COMPLETED');
+    const released = await jobState(backend.queue, slowJob);
+    assert.equal(released.state, 'PENDING');
+    assert.equal(released.attempts, 0, 'a released attempt does not count');
+    assert.equal(released.leaseOwner, null);
+    assert.ok(slowSawAbort, 'the slow handler saw its signal abort');
+    const slowRun = await onlyRun(backend, slowJob);
+    assert.equal(slowRun.outcome, 'FAILED');
+    assert.equal(slowRun.error?.code, 'WORKER_SHUTDOWN');
+    const late = await jobState(backend.queue, lateJob);
+    assert.equal(late.state, 'PENDING');
+    assert.equal(late.attempts, 0);
+    assert.equal(activePool.inFlightCount, 0);
+  });
+
+  test('stop() resolves at once when idle', async () => {
+    handlers.register('work', completed);
+    const idlePool = startPool({ pollMs: 60_000 });
+    const started = performance.now();
+    await idlePool.stop({ deadlineMs: 10_000 });
+    assert.ok(performance.now() - started < 5_000);
+  });
+
+  test('rejects a concurrency below 1', () => {
+    assert.throws(() => startPool({ concurrency: 0 }), RangeError);
+  });
+});
