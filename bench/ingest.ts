@@ -11,11 +11,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openSqliteBackend } from '../src/adapters/sqlite/index.ts';
+import { silenceSqliteExperimentalWarning } from '../src/cli/main.ts';
 import { signGenericWebhook } from '../src/connectors/generic/index.ts';
 import { percentile, sendAll } from '../test/support/load.ts';
 import type { LoadRequest, LoadResult } from '../test/support/load.ts';
 import { startServe } from '../test/support/serve-process.ts';
+
+silenceSqliteExperimentalWarning();
+// Loaded after the warning filter is installed: node:sqlite warns when it is first imported.
+const { openSqliteBackend } = await import('../src/adapters/sqlite/index.ts');
 
 const { values } = parseArgs({
   options: {
