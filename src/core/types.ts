@@ -95,3 +95,25 @@ export function parseRecordKey(key: string): RecordRef | null {
     id: key.slice(second + 1),
   };
 }
+
+/** A job's record key split into its parts. */
+export interface JobRecordKey {
+  readonly flow: string;
+  readonly ref: RecordRef;
+}
+
+/**
+ * The queue record key of a job: `${flow}|${connection}/${entityType}/${id}`. Keys are per flow, so two flows
+ * fed by the same record never block each other.
+ */
+export function jobRecordKey(flow: string, ref: RecordRef): string {
+  return `${flow}|${recordKey(ref)}`;
+}
+
+/** Parses a key made by {@link jobRecordKey}, or returns null. Flow names never contain `|`; ids may. */
+export function parseJobRecordKey(key: string): JobRecordKey | null {
+  const separator = key.indexOf('|');
+  if (separator <= 0) return null;
+  const ref = parseRecordKey(key.slice(separator + 1));
+  return ref === null ? null : { flow: key.slice(0, separator), ref };
+}

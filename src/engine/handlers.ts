@@ -3,8 +3,8 @@
  * job, looks up the handler of the job's flow here, and records what the handler returns as the job's run.
  */
 import { CrmsyncError } from '../core/errors.ts';
-import type { FieldChange, RecordRef } from '../core/types.ts';
-import { parseRecordKey, recordKey } from '../core/types.ts';
+import type { FieldChange } from '../core/types.ts';
+
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { LeasedJob } from '../ports/queue.ts';
@@ -96,26 +96,4 @@ export class HandlerRegistry {
   flows(): string[] {
     return [...this.#handlers.keys()];
   }
-}
-
-/** A job's record key split into its parts. */
-export interface JobRecordKey {
-  readonly flow: string;
-  readonly ref: RecordRef;
-}
-
-/**
- * The queue record key of a job: `${flow}|${connection}/${entityType}/${id}`. Keys are per flow, so two flows
- * fed by the same record never block each other.
- */
-export function jobRecordKey(flow: string, ref: RecordRef): string {
-  return `${flow}|${recordKey(ref)}`;
-}
-
-/** Parses a key made by {@link jobRecordKey}, or returns null. Flow names never contain `|`; ids may. */
-export function parseJobRecordKey(key: string): JobRecordKey | null {
-  const separator = key.indexOf('|');
-  if (separator <= 0) return null;
-  const ref = parseRecordKey(key.slice(separator + 1));
-  return ref === null ? null : { flow: key.slice(0, separator), ref };
 }

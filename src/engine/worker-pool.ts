@@ -17,7 +17,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { LeasedJob, Queue } from '../ports/queue.ts';
 import type { RunFinish, Store } from '../ports/store.ts';
 import type { HandlerRegistry, HandlerResult, RunContext } from './handlers.ts';
-import { parseJobRecordKey } from './handlers.ts';
+import { parseJobRecordKey } from '../core/types.ts';
 
 /** One finished run, as reported to the {@link RunObserver}. */
 export interface RunFinishedInfo {
@@ -304,6 +304,19 @@ export class WorkerPool {
       });
       await this.#settle(job, () =>
         queue.complete(job.id, job.leaseToken, skipped ? 'SKIPPED' : 'COMPLETED'),
+      );
+      // One line per run, so the log alone shows what happened to every record.
+      logger.info(
+        {
+          jobId: job.id,
+          runId: run.id,
+          flow: job.flow,
+          record: job.recordKey.slice(job.flow.length + 1),
+          outcome: result.outcome,
+          reason: result.reason ?? null,
+          changes: skipped ? 0 : (result.changes?.length ?? 0),
+        },
+        'run finished',
       );
       return;
     }

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../core/errors.ts';
 import type { ChangeEvent, JsonObject } from '../core/types.ts';
-import { recordKey } from '../core/types.ts';
+import { jobRecordKey } from '../core/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Connector } from '../ports/connector.ts';
 import type { EnqueueResult, JobInput } from '../ports/queue.ts';
@@ -128,13 +128,12 @@ export function toJobInputs(
 ): JobInput[] {
   const inputs: JobInput[] = [];
   for (const event of events) {
-    const key = recordKey(event.ref);
     // ChangeEvent is made of JSON values only; the cast just drops its readonly-ness.
     const payload = event as unknown as JsonObject;
     for (const flow of flows) {
       inputs.push({
         flow,
-        recordKey: `${flow}|${key}`,
+        recordKey: jobRecordKey(flow, event.ref),
         dedupKey: event.eventId === undefined ? undefined : `${flow}|${connection}|${event.eventId}`,
         payload,
       });

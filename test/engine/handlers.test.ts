@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  DuplicateFlowError,
-  HandlerRegistry,
-  UnknownFlowError,
-  jobRecordKey,
-  parseJobRecordKey,
-} from '../../src/engine/handlers.ts';
+import { jobRecordKey, parseJobRecordKey } from '../../src/core/types.ts';
+import { DuplicateFlowError, HandlerRegistry, UnknownFlowError } from '../../src/engine/handlers.ts';
 import type { FlowHandler } from '../../src/engine/handlers.ts';
 
 const done: FlowHandler = () => Promise.resolve({ outcome: 'COMPLETED' });
