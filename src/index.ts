@@ -1,9 +1,10 @@
 /**
  * Public entry point of the `crmsync` package, for config files and programmatic use:
- * `import { defineConfig, env } from 'crmsync'`.
+ * `import { defineConfig, env, superOfficeEnv } from 'crmsync'`.
  */
 export { defineConfig, env } from './config/index.ts';
 export type { Config, ConfigInput } from './config/index.ts';
+export { superOfficeEnv } from './connectors/superoffice/options.ts';
 export * from './core/errors.ts';
 export type * from './core/types.ts';
 export type * from './ports/index.ts';

@@ -4,7 +4,8 @@
  */
 import { openBackend } from '../adapters/index.ts';
 import { loadConfig } from '../config/index.ts';
-import type { Config } from '../config/index.ts';
+import type { Config, ConnectionConfig } from '../config/index.ts';
+import { InputError } from '../core/errors.ts';
 import type { Backend } from '../ports/backend.ts';
 import { systemClock } from '../ports/clock.ts';
 import { connectorFactories, flowTypes } from './registry.ts';
@@ -32,4 +33,26 @@ export async function withBackend<T>(
   } finally {
     await backend.close();
   }
+}
+
+/**
+ * The configured connection `name`, which a command can only use with the connector `kind`. Input errors say
+ * which connections exist, or which connector the named one uses.
+ */
+export function requireConnection(config: Config, name: string, kind: string): ConnectionConfig {
+  const configured = config.connections.get(name);
+  if (configured === undefined) {
+    throw new InputError(
+      'CONNECTION_UNKNOWN',
+      `No connection "${name}" in ${config.source}; known: ${[...config.connections.keys()].join(', ')}`,
+      404,
+    );
+  }
+  if (configured.connector !== kind) {
+    throw new InputError(
+      'CLI_WRONG_CONNECTOR',
+      `Connection "${name}" uses the ${configured.connector} connector; this command needs a ${kind} connection.`,
+    );
+  }
+  return configured;
 }

@@ -6,7 +6,9 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, CrmsyncError, InputError } from '../core/errors.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerJobsCommands } from './commands/jobs.ts';
+import { registerSandboxCommand } from './commands/sandbox.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerSuperOfficeCommands } from './commands/superoffice.ts';
 import { registerWebhookCommands } from './commands/webhook.ts';
 import type { GlobalOptions } from './context.ts';
 
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerJobsCommands(program, globals);
   registerDoctorCommand(program, globals);
   registerWebhookCommands(program, globals);
+  registerSuperOfficeCommands(program, globals);
+  registerSandboxCommand(program, globals);
   return program;
 }
 

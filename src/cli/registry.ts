@@ -5,6 +5,7 @@
 import type { ZodType } from 'zod';
 import type { FlowConfig } from '../config/index.ts';
 import { genericConnector } from '../connectors/generic/index.ts';
+import { superofficeConnector } from '../connectors/superoffice/index.ts';
 import type { FlowHandler } from '../engine/handlers.ts';
 import { createInspectHandler, inspectOptionsSchema } from '../engine/flows/inspect.ts';
 import type { Backend } from '../ports/backend.ts';
@@ -31,7 +32,10 @@ export interface FlowType {
 export const connectorFactories: ReadonlyMap<string, ConnectorFactory<unknown>> = new Map<
   string,
   ConnectorFactory<unknown>
->([[genericConnector.kind, genericConnector]]);
+>([
+  [genericConnector.kind, genericConnector],
+  [superofficeConnector.kind, superofficeConnector],
+]);
 
 /** Flow types by name. */
 export const flowTypes: ReadonlyMap<string, FlowType> = new Map<string, FlowType>([

@@ -45,17 +45,20 @@ export interface ServerOptions {
 }
 
 /**
- * Header paths never written to the log, whoever logs a request. Vendors' signature headers are added with
- * their connectors.
+ * Headers never written to the log, whoever logs a request: credentials and vendors' webhook signatures or
+ * shared tokens (add a connector's header here with the connector).
  */
-const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-crmsync-signature"]',
-  'headers.authorization',
-  'headers.cookie',
-  'headers["x-crmsync-signature"]',
+const SECRET_HEADERS = [
+  'authorization',
+  'cookie',
+  'x-crmsync-signature',
+  'x-superoffice-signature',
+  'x-webhook-token',
 ];
+const REDACTED_PATHS = SECRET_HEADERS.flatMap((header) => [
+  `req.headers["${header}"]`,
+  `headers["${header}"]`,
+]);
 
 /** Builds the fastify app (routes registered, not listening yet). */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {

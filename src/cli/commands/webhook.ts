@@ -8,7 +8,7 @@ import { InputError } from '../../core/errors.ts';
 import type { GenericOptions } from '../../connectors/generic/index.ts';
 import { signGenericWebhook } from '../../connectors/generic/index.ts';
 import type { GlobalOptions } from '../context.ts';
-import { loadCliConfig } from '../context.ts';
+import { loadCliConfig, requireConnection } from '../context.ts';
 import { printJson } from '../output.ts';
 
 function parseField(value: string, previous: Record<string, string>): Record<string, string> {
@@ -42,20 +42,7 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
         },
       ) => {
         const config = await loadCliConfig(globals());
-        const configured = config.connections.get(connection);
-        if (configured === undefined) {
-          throw new InputError(
-            'CONNECTION_UNKNOWN',
-            `No connection "${connection}" in ${config.source}; known: ${[...config.connections.keys()].join(', ')}`,
-            404,
-          );
-        }
-        if (configured.connector !== 'generic') {
-          throw new InputError(
-            'CLI_NOT_GENERIC',
-            `Connection "${connection}" uses the ${configured.connector} connector; webhook send signs generic webhooks only.`,
-          );
-        }
+        const configured = requireConnection(config, connection, 'generic');
         if (!['created', 'updated', 'deleted'].includes(options.kind)) {
           throw new InputError(
             'CLI_BAD_KIND',

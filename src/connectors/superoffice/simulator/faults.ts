@@ -1,0 +1,179 @@
+/**
+ * Switchable faults and request accounting for the simulator (DESIGN.md "Simulators"): latency, 429 with
+ * Retry-After, 5xx and hanging requests, each on every n-th matching request or with a probability drawn
+ * from a seeded PRNG (so a failing run can be repeated), optionally limited to route templates. The vendor's
+ * throttling is [UNCONFIRMED] (reference §5), which is why all of this is opt-in.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { SimHttpError } from './errors.ts';
+import { seededRandom } from '../../../core/random.ts';
+
+const faultRuleShape = {
+  everyNth: z.number().int().positive().optional(),
+  probability: z.number().min(0).max(1).optional(),
+  /** Route templates as in `/_sim/requests` (e.g. `GET /{ctx}/api/v1/Contact/:id`); default every route. */
+  routes: z.array(z.string()).optional(),
+};
+
+/**
+ * Faults to inject (`POST /_sim/faults`). A rule fires on every n-th matching request, or with a
+ * probability, or (with neither) on every matching request.
+ */
+export const faultSettingsSchema = z.strictObject({
+  /** Added to every request (except the admin API). */
+  latencyMs: z.number().int().min(0).optional(),
+  status429: z
+    .strictObject({ ...faultRuleShape, retryAfterSeconds: z.number().int().min(0).optional() })
+    .optional(),
+  status5xx: z
+    .strictObject({ ...faultRuleShape, status: z.number().int().min(500).max(599).optional() })
+    .optional(),
+  /** Requests that are never answered: the connection is dropped after `hangMs` (default 30 s) or at close. */
+  timeout: z.strictObject({ ...faultRuleShape, hangMs: z.number().int().min(0).optional() }).optional(),
+  /** Shorthand: every request of these route templates hangs. */
+  timeoutRoutes: z.array(z.string()).optional(),
+  /** Seed of the probability draws (default 1). */
+  seed: z.number().int().optional(),
+});
+
+/** Faults to inject; see {@link faultSettingsSchema}. */
+export type FaultSettings = z.output<typeof faultSettingsSchema>;
+
+/** One fault's trigger. */
+export interface FaultRule {
+  readonly everyNth?: number | undefined;
+  readonly probability?: number | undefined;
+  readonly routes?: readonly string[] | undefined;
+}
+
+/** The route template of a request, with the tenant's context identifier replaced by `{ctx}`. */
+export function routeTemplate(request: FastifyRequest, contextIdentifier: string): string {
+  const url = request.routeOptions.url ?? '(unmatched)';
+  return `${request.method} ${url.replace(`/${contextIdentifier}/`, '/{ctx}/')}`;
+}
+
+/** Holds the active faults and decides, per request, which one fires. */
+export class FaultInjector {
+  #settings: FaultSettings = {};
+  #random = seededRandom(1);
+  readonly #counters = new Map<string, number>();
+  readonly #hanging = new Set<() => void>();
+
+  /** Replaces the active faults (and restarts their counters and random sequence). */
+  set(settings: FaultSettings): void {
+    this.#settings = settings;
+    this.#random = seededRandom(settings.seed ?? 1);
+    this.#counters.clear();
+  }
+
+  get settings(): FaultSettings {
+    return this.#settings;
+  }
+
+  clear(): void {
+    this.set({});
+  }
+
+  #fires(name: string, rule: FaultRule | undefined, route: string): boolean {
+    if (rule === undefined) return false;
+    if (rule.routes !== undefined && !rule.routes.includes(route)) return false;
+    const count = (this.#counters.get(name) ?? 0) + 1;
+    this.#counters.set(name, count);
+    if (rule.everyNth !== undefined) return count % rule.everyNth === 0;
+    if (rule.probability !== undefined) return this.#random() < rule.probability;
+    return true;
+  }
+
+  /** Applies the faults to one request: waits, hangs, or throws the error to answer with. */
+  async apply(route: string, destroy: () => void): Promise<void> {
+    const settings = this.#settings;
+    if (settings.latencyMs !== undefined && settings.latencyMs > 0) await this.#wait(settings.latencyMs);
+    const hangs =
+      settings.timeoutRoutes?.includes(route) === true || this.#fires('timeout', settings.timeout, route);
+    if (hangs) {
+      await this.#wait(settings.timeout?.hangMs ?? 30_000);
+      destroy();
+      return;
+    }
+    const throttle = settings.status429;
+    if (this.#fires('429', throttle, route)) {
+      const seconds = throttle?.retryAfterSeconds ?? 1;
+      throw new SimHttpError(429, 'TooManyRequests', 'Simulated throttling: too many requests.', {
+        'retry-after': String(seconds),
+      });
+    }
+    const failure = settings.status5xx;
+    if (this.#fires('5xx', failure, route))
+      throw new SimHttpError(failure?.status ?? 503, 'ServerError', 'Simulated server failure.');
+  }
+
+  /** A wait that {@link close} cuts short, so a closing simulator never waits for a hanging request. */
+  #wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#hanging.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#hanging.add(done);
+    });
+  }
+
+  /** Ends every pending wait. */
+  close(): void {
+    for (const done of [...this.#hanging]) done();
+  }
+}
+
+/** Counts of requests per route template and status (`GET /_sim/requests`); status 0 = dropped unanswered. */
+export class RequestStats {
+  readonly #counts = new Map<string, Map<number, number>>();
+
+  record(route: string, status: number): void {
+    const byStatus = this.#counts.get(route) ?? new Map<number, number>();
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    this.#counts.set(route, byStatus);
+  }
+
+  /** `{total, routes: {"GET /{ctx}/api/v1/Contact/:id": {"200": 3}}}` */
+  toJSON(): { total: number; routes: Record<string, Record<string, number>> } {
+    let total = 0;
+    const routes: Record<string, Record<string, number>> = {};
+    for (const [route, byStatus] of [...this.#counts].sort(([a], [b]) => a.localeCompare(b))) {
+      routes[route] = {};
+      for (const [status, count] of byStatus) {
+        routes[route][String(status)] = count;
+        total += count;
+      }
+    }
+    return { total, routes };
+  }
+
+  clear(): void {
+    this.#counts.clear();
+  }
+}
+
+/** Installs fault injection and request counting on every route outside the admin API. */
+export function installFaultsAndStats(
+  app: FastifyInstance,
+  options: { faults: FaultInjector; stats: RequestStats; contextIdentifier: string },
+): void {
+  const isAdmin = (request: FastifyRequest) => request.url.startsWith('/_sim/');
+  app.addHook('onRequest', async (request, reply) => {
+    if (isAdmin(request)) return;
+    const route = routeTemplate(request, options.contextIdentifier);
+    await options.faults.apply(route, () => {
+      // Nothing more runs for this request; it is counted with status 0 ("dropped, never answered").
+      void reply.hijack();
+      reply.raw.destroy();
+      options.stats.record(route, 0);
+    });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (isAdmin(request)) return;
+    options.stats.record(routeTemplate(request, options.contextIdentifier), reply.statusCode);
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * The SuperOffice WebAPI simulator: a real HTTP server that behaves like SuperOffice CRM Online as described
+ * in the reference (auth host, tenant status, tenant API, webhooks, admin API under `/_sim/`).
+ *
+ * ```ts
+ * const sim = await startSuperOfficeSimulator({ clock });
+ * // sim.url, sim.tenantUrl, sim.credentials ... then await sim.close();
+ * ```
+ */
+import { startSimulator } from './server.ts';
+import type { SuperOfficeSimulator, SuperOfficeSimulatorOptions } from './server.ts';
+import { WebhookHub } from './webhooks.ts';
+
+export type { SuperOfficeSimulator, SuperOfficeSimulatorOptions, WebhookHubOptions } from './server.ts';
+export type { ErrorBodyBuilder } from './errors.ts';
+export type { FaultRule, FaultSettings } from './faults.ts';
+export type { CoreQuirks } from './admin-routes.ts';
+export { DEMO_SEED } from './seed.ts';
+
+/** Starts a simulator (listening once the promise resolves). Close it with `close()`. */
+export function startSuperOfficeSimulator(
+  options: SuperOfficeSimulatorOptions = {},
+): Promise<SuperOfficeSimulator> {
+  return startSimulator(options, options.createHub ?? ((hubOptions) => new WebhookHub(hubOptions)));
+}
