@@ -21,6 +21,7 @@ import type { Queue } from '../ports/queue.ts';
 import { buildServer } from '../server/app.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { connectorFactories, flowTypes } from './registry.ts';
+import { countApiCallInCurrentRun } from '../engine/run-scope.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -103,7 +104,14 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
   const { clock, logger } = deps;
   const backend = await openBackend(config, clock);
   const metrics = createMetrics(backend.queue);
-  const connectors = createConnectors(config, { backend, clock, logger, apiCalls: metrics });
+  // Every vendor call goes to the metrics and, when made inside a run, to that run's count.
+  const apiCalls: ApiCallRecorder = {
+    record: (call) => {
+      metrics.record(call);
+      countApiCallInCurrentRun();
+    },
+  };
+  const connectors = createConnectors(config, { backend, clock, logger, apiCalls });
 
   const handlers = new HandlerRegistry();
   for (const flow of config.flows.values()) {

@@ -73,7 +73,19 @@ export function silenceSqliteExperimentalWarning(): void {
   });
 }
 
+/**
+ * `crmsync jobs list | head` closes stdout early; that is the reader's choice, not a failure, so the command
+ * ends quietly instead of crashing with an unhandled EPIPE.
+ */
+function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 if (import.meta.main) {
   silenceSqliteExperimentalWarning();
+  exitQuietlyOnClosedStdout();
   process.exitCode = await runCli(process.argv.slice(2));
 }

@@ -6,6 +6,8 @@ import type { ZodType } from 'zod';
 import type { FlowConfig } from '../config/index.ts';
 import { genericConnector } from '../connectors/generic/index.ts';
 import { superofficeConnector } from '../connectors/superoffice/index.ts';
+import { createEnrichFlowHandler } from './enrich-flow.ts';
+import { enrichOptionsSchema } from '../engine/flows/enrich/index.ts';
 import type { FlowHandler } from '../engine/handlers.ts';
 import { createInspectHandler, inspectOptionsSchema } from '../engine/flows/inspect.ts';
 import type { Backend } from '../ports/backend.ts';
@@ -42,5 +44,13 @@ export const flowTypes: ReadonlyMap<string, FlowType> = new Map<string, FlowType
   [
     'inspect',
     { type: 'inspect', optionsSchema: inspectOptionsSchema, createHandler: () => createInspectHandler() },
+  ],
+  [
+    'enrich',
+    {
+      type: 'enrich',
+      optionsSchema: enrichOptionsSchema,
+      createHandler: createEnrichFlowHandler,
+    },
   ],
 ]);

@@ -51,4 +51,26 @@ export const DEFAULTS = {
   log: {
     level: 'info',
   },
+  /** Simulated vendors started inside `crmsync serve` for demos and development (never in production). */
+  sandbox: {
+    superoffice: {
+      /** Next to the server's 8787; 0 picks a free port. */
+      port: 8788,
+      /** Start with the demo companies, persons and sales. */
+      seed: true,
+      webhook: {
+        /** The events the enrichment flows of the seeds listen to. */
+        events: ['contact.created', 'contact.changed', 'person.created', 'person.changed'],
+      },
+      traffic: {
+        enabled: true,
+        /** One simulated human action per interval. */
+        intervalMs: 3_000,
+        /** The team of the shared tenant (seed 001) and its foreign owner WACK. */
+        users: ['RKAB', 'RCGO', 'WACK'],
+        /** Seed of the traffic's random choices: the same seed gives the same actions. */
+        seed: 1,
+      },
+    },
+  },
 } as const;

@@ -3,6 +3,14 @@ export { DEFAULTS } from './defaults.ts';
 export { findConfigFile, isLoopback, loadConfig, loadDotEnv, validateConfig } from './load.ts';
 export type { FlowTypeSchema, LoadConfigOptions } from './load.ts';
 export { configSchema, defineConfig } from './schema.ts';
-export type { Config, ConfigInput, ConnectionConfig, FlowConfig } from './schema.ts';
+export type {
+  Config,
+  ConfigInput,
+  ConnectionConfig,
+  FlowConfig,
+  SandboxConfig,
+  SuperOfficeSandboxConfig,
+  TrafficConfig,
+} from './schema.ts';
 export { env } from './secrets.ts';
 export type { EnvRef } from './secrets.ts';

@@ -55,6 +55,60 @@ const retentionSchema = z.strictObject({
   ledgerDays: z.number().positive().default(DEFAULTS.retention.ledgerDays),
 });
 
+const sandboxWebhookSchema = z.strictObject({
+  /** The `superoffice` connection the simulator delivers to (`POST /webhooks/<connection>`). */
+  connection: z.string().regex(NAME, nameMessage),
+  /** Events of the registration. */
+  events: z
+    .array(z.string().min(1))
+    .min(1)
+    .default([...DEFAULTS.sandbox.superoffice.webhook.events]),
+});
+
+const sandboxTrafficSchema = z.strictObject({
+  enabled: z.boolean().default(DEFAULTS.sandbox.superoffice.traffic.enabled),
+  intervalMs: z.number().int().min(10).default(DEFAULTS.sandbox.superoffice.traffic.intervalMs),
+  /** Short names of the simulated users who act (the simulator knows RKAB, RCGO and WACK). */
+  users: z
+    .array(z.string().min(1))
+    .min(1)
+    .default([...DEFAULTS.sandbox.superoffice.traffic.users]),
+  seed: z.number().int().default(DEFAULTS.sandbox.superoffice.traffic.seed),
+});
+
+const superOfficeSandboxSchema = z.strictObject({
+  port: z.number().int().min(0).max(65_535).default(DEFAULTS.sandbox.superoffice.port),
+  seed: z.boolean().default(DEFAULTS.sandbox.superoffice.seed),
+  /** JSON file keeping the simulated tenant (and its webhook registration) across restarts. */
+  persistFile: z.string().min(1).optional(),
+  webhook: sandboxWebhookSchema.optional(),
+  traffic: sandboxTrafficSchema.prefault({}),
+});
+
+/** Simulated vendors `crmsync serve` starts in-process (demos, development; never in production). */
+const sandboxSchema = z.strictObject({
+  superoffice: superOfficeSandboxSchema.optional(),
+});
+
+/**
+ * Why `connection` (the raw config entry named `name`) cannot receive the SuperOffice simulator's webhook, or
+ * null when it can. Connector options are validated later by the connector; only what the sandbox relies on
+ * is looked at here, so that the problem is reported at the sandbox's path.
+ */
+function sandboxConnectionProblem(name: string, connection: unknown): string | null {
+  if (typeof connection !== 'object' || connection === null) return `no connection named "${name}"`;
+  const { connector, options } = connection as { connector?: unknown; options?: unknown };
+  // A missing or mistyped connector is reported at the connection's own path.
+  if (typeof connector !== 'string') return null;
+  if (connector !== 'superoffice')
+    return `connection "${name}" uses the ${connector} connector; the SuperOffice simulator delivers to a superoffice connection`;
+  // A key holding undefined is an env() reference to an unset variable, reported at its own path.
+  const hasSecret = typeof options === 'object' && options !== null && 'webhookSecret' in options;
+  if (!hasSecret)
+    return `connection "${name}" has no webhookSecret; the simulator's webhook is registered with it, e.g. webhookSecret: env('SO_WEBHOOK_SECRET')`;
+  return null;
+}
+
 /** One connection; validated entry by entry so that one bad connection does not hide the others' problems. */
 export const connectionSchema = z.strictObject({
   /** Connector kind: `generic`, later `superoffice`, `espocrm`, `advoware`. */
@@ -72,25 +126,59 @@ export const flowSchema = z.looseObject({
 });
 
 /** The whole config file, after env references are resolved. */
-export const configSchema = z.strictObject({
-  server: serverSchema.prefault({}),
-  store: sqliteStoreSchema.prefault({ kind: 'sqlite' }),
-  queue: queueSchema.prefault({}),
-  worker: workerSchema.prefault({}),
-  retention: retentionSchema.prefault({}),
-  log: z
-    .strictObject({
-      level: z
-        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-        .default(DEFAULTS.log.level),
-    })
-    .prefault({}),
-  connections: z.record(z.string().regex(NAME, nameMessage), z.unknown()).default({}),
-  flows: z.record(z.string().regex(NAME, nameMessage), z.unknown()).default({}),
-});
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.prefault({}),
+    store: sqliteStoreSchema.prefault({ kind: 'sqlite' }),
+    queue: queueSchema.prefault({}),
+    worker: workerSchema.prefault({}),
+    retention: retentionSchema.prefault({}),
+    log: z
+      .strictObject({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default(DEFAULTS.log.level),
+      })
+      .prefault({}),
+    connections: z.record(z.string().regex(NAME, nameMessage), z.unknown()).default({}),
+    flows: z.record(z.string().regex(NAME, nameMessage), z.unknown()).default({}),
+    sandbox: sandboxSchema.optional(),
+  })
+  // Runs even when other sections have problems, so that one run of the validation lists them all; the value
+  // may then be partly invalid, hence the defensive reads.
+  .superRefine(
+    (config, context) => {
+      const connection: unknown = (
+        config as { sandbox?: { superoffice?: { webhook?: { connection?: unknown } } } }
+      ).sandbox?.superoffice?.webhook?.connection;
+      if (typeof connection !== 'string') return;
+      const connections: unknown = config.connections;
+      const entry =
+        typeof connections === 'object' && connections !== null
+          ? (connections as Record<string, unknown>)[connection]
+          : undefined;
+      const problem = sandboxConnectionProblem(connection, entry);
+      if (problem !== null)
+        context.addIssue({
+          code: 'custom',
+          path: ['sandbox', 'superoffice', 'webhook', 'connection'],
+          message: problem,
+        });
+    },
+    { when: () => true },
+  );
 
 /** What a config file may contain (before defaults). `env()` references are allowed anywhere. */
 export type ConfigInput = z.input<typeof configSchema>;
+
+/** The `sandbox` section after validation (defaults applied). */
+export type SandboxConfig = z.output<typeof sandboxSchema>;
+
+/** `sandbox.superoffice` after validation. */
+export type SuperOfficeSandboxConfig = z.output<typeof superOfficeSandboxSchema>;
+
+/** `sandbox.superoffice.traffic` after validation. */
+export type TrafficConfig = z.output<typeof sandboxTrafficSchema>;
 
 /** A connection after validation; `options` is the connector's own validated options type. */
 export interface ConnectionConfig {
@@ -117,6 +205,8 @@ export interface Config {
   readonly log: { readonly level: string };
   readonly connections: ReadonlyMap<string, ConnectionConfig>;
   readonly flows: ReadonlyMap<string, FlowConfig>;
+  /** Simulated vendors to start with `crmsync serve`; absent in production configs. */
+  readonly sandbox?: SandboxConfig;
   /** Resolved secret values, so output can redact them. Never print this. */
   readonly secrets: readonly string[];
   /** Where the config came from (a file path, or `defaults`). */

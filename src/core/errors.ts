@@ -132,3 +132,23 @@ export function describeError(error: unknown): { code: string; message: string; 
   if (error instanceof Error) return { code: 'UNEXPECTED', message: error.message, retryable: true };
   return { code: 'UNEXPECTED', message: String(error), retryable: true };
 }
+
+/**
+ * An enricher failed. `ENRICHER_UNAVAILABLE` (timeout, connection error, 5xx, 429) and `ENRICHER_BAD_RESPONSE`
+ * (an answer that does not fit the expected shape) are retryable; `ENRICHER_REJECTED` (4xx other than 429:
+ * wrong key, wrong model) is not, since retrying cannot fix configuration.
+ */
+export class EnricherError extends CrmsyncError {
+  constructor(
+    code: 'ENRICHER_UNAVAILABLE' | 'ENRICHER_BAD_RESPONSE' | 'ENRICHER_REJECTED',
+    message: string,
+    options: { cause?: unknown; retryAfterMs?: number } = {},
+  ) {
+    super(code, message, {
+      retryable: code !== 'ENRICHER_REJECTED',
+      httpStatus: 502,
+      cause: options.cause,
+      ...(options.retryAfterMs !== undefined && { retryAfterMs: options.retryAfterMs }),
+    });
+  }
+}

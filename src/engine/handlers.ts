@@ -31,7 +31,10 @@ export interface RunContext {
   readonly logger: Logger;
   /** Records the record's human-readable names as soon as the handler knows them (late name resolution). */
   setNames(names: RunNames): Promise<void>;
-  /** Counts one vendor API call made by this run (stored with the run). */
+  /**
+   * Counts one vendor API call made by this run (stored with the run). Calls reported to the connectors'
+   * ApiCallRecorder during the run are counted automatically (see run-scope.ts).
+   */
   countApiCall(): void;
 }
 

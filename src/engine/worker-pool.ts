@@ -16,8 +16,9 @@ import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { LeasedJob, Queue } from '../ports/queue.ts';
 import type { RunFinish, Store } from '../ports/store.ts';
-import type { HandlerRegistry, HandlerResult, RunContext } from './handlers.ts';
+import type { HandlerRegistry, HandlerResult, RunContext, RunNames } from './handlers.ts';
 import { parseJobRecordKey } from '../core/types.ts';
+import { withinRun } from './run-scope.ts';
 
 /** One finished run, as reported to the {@link RunObserver}. */
 export interface RunFinishedInfo {
@@ -73,6 +74,12 @@ export class WorkerShutdownError extends CrmsyncError {
 }
 
 const DEFAULT_BACKEND_RETRY: BackoffPolicy = { baseMs: 250, maxMs: 30_000, jitter: 0.2 };
+
+/** What a run reported while it worked: its vendor API calls and the names it learnt. */
+interface RunTally {
+  apiCalls: number;
+  names: RunNames;
+}
 
 /** A job a loop holds, from dequeue until the queue has been told its outcome. */
 interface InFlight {
@@ -242,7 +249,7 @@ export class WorkerPool {
     const stopHeartbeat = this.#startHeartbeat(entry);
     try {
       const run = await this.#startRun(job, key.ref);
-      let apiCalls = 0;
+      const tally: RunTally = { apiCalls: 0, names: {} };
       const outcome = await this.#runHandler(job, {
         runId: run.id,
         attempt: job.attempts,
@@ -255,14 +262,17 @@ export class WorkerPool {
           recordKey: job.recordKey,
           attempt: job.attempts,
         }),
-        setNames: (names) => this.#options.store.runs.setNames(run.id, names),
+        setNames: (names) => {
+          tally.names = { ...tally.names, ...names };
+          return this.#options.store.runs.setNames(run.id, names);
+        },
         countApiCall: () => {
-          apiCalls += 1;
+          tally.apiCalls += 1;
         },
       });
       entry.phase = 'settling';
       stopHeartbeat();
-      await this.#conclude(job, run, outcome, apiCalls);
+      await this.#conclude(job, run, outcome, tally);
     } finally {
       stopHeartbeat();
       this.#inFlight.delete(entry);
@@ -289,9 +299,9 @@ export class WorkerPool {
   }
 
   /** Records the run's outcome, then tells the queue: complete, fail (retry or DEAD), or release. */
-  async #conclude(job: LeasedJob, run: StartedRun, outcome: HandlerOutcome, apiCalls: number): Promise<void> {
+  async #conclude(job: LeasedJob, run: StartedRun, outcome: HandlerOutcome, tally: RunTally): Promise<void> {
     const finishRun = (finish: Omit<RunFinish, 'finishedAt' | 'apiCalls'>) =>
-      this.#finishRun(job.flow, run, { ...finish, apiCalls });
+      this.#finishRun(job.flow, run, { ...finish, apiCalls: tally.apiCalls });
     const { queue, logger } = this.#options;
 
     if ('result' in outcome) {
@@ -312,9 +322,12 @@ export class WorkerPool {
           runId: run.id,
           flow: job.flow,
           record: job.recordKey.slice(job.flow.length + 1),
+          ...(tally.names.displayName != null && { name: tally.names.displayName }),
+          ...(tally.names.ownerName != null && { owner: tally.names.ownerName }),
           outcome: result.outcome,
           reason: result.reason ?? null,
           changes: skipped ? 0 : (result.changes?.length ?? 0),
+          apiCalls: tally.apiCalls,
         },
         'run finished',
       );
@@ -363,7 +376,8 @@ export class WorkerPool {
     });
     const handled = (async (): Promise<HandlerOutcome> => {
       try {
-        return { result: await this.#options.handlers.resolve(job.flow)(job, context) };
+        const handler = this.#options.handlers.resolve(job.flow);
+        return { result: await withinRun(context, () => handler(job, context)) };
       } catch (error) {
         return { error };
       }

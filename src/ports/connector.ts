@@ -60,7 +60,11 @@ export interface WebhookRequest {
 export interface WebhookResult {
   /** Change events to queue; may be empty (e.g. a vendor's test ping). */
   readonly events: readonly ChangeEvent[];
-  /** A vendor-specific answer (handshakes, test events); default 202 with a summary. */
+  /**
+   * A vendor-specific answer, sent once the events are stored: a handshake body, or a status the vendor
+   * insists on (SuperOffice counts anything but 200 as a failed delivery). Without a body the usual summary
+   * is sent. Default: 202 with the summary.
+   */
   readonly reply?: { readonly status: number; readonly body?: JsonValue };
 }
 

@@ -8,3 +8,4 @@ export type * from './queue.ts';
 export type * from './store.ts';
 export { systemClock } from './clock.ts';
 export { JOB_STATES, WAITING_STATES } from './queue.ts';
+export type * from './enricher.ts';

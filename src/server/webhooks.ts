@@ -111,8 +111,10 @@ export async function registerWebhookRoutes(
           const allDuplicates = summary.accepted === 0 && summary.duplicates > 0;
           metrics.countWebhook(connection, allDuplicates ? 'duplicate' : 'accepted');
         }
-        // A connector's own reply (vendor handshakes) is sent only after its events are stored, like the 202.
-        if (result.reply !== undefined) return reply.code(result.reply.status).send(result.reply.body);
+        // A connector's own reply (vendor handshakes, vendors that demand 200) is sent only after its events
+        // are stored, like the 202; without a body of its own it carries the summary.
+        if (result.reply !== undefined)
+          return reply.code(result.reply.status).send(result.reply.body ?? summary);
         return reply.code(202).send(summary);
       },
     });

@@ -115,6 +115,38 @@ export default defineConfig({
     );
   });
 
+  it("doctor checks every enrich flow's enricher and fails when it is unreachable", async () => {
+    const config = join(temp.path, 'enrich.config.ts');
+    writeFileSync(
+      config,
+      `import { defineConfig } from '${ENTRY}';
+export default defineConfig({
+  store: { kind: 'sqlite', path: ${JSON.stringify(join(temp.path, 'enrich.db'))} },
+  connections: {
+    so: {
+      connector: 'superoffice',
+      options: {
+        clientId: 'id', clientSecret: 'secret', refreshToken: 'token', contextIdentifier: 'Cust1',
+        authBaseUrl: 'http://127.0.0.1:9', requestTimeoutMs: 1000, maxRetries: 0,
+      },
+    },
+  },
+  flows: {
+    local: { type: 'enrich', connections: ['so'] },
+    remote: {
+      type: 'enrich',
+      connections: ['so'],
+      enricher: { provider: 'http', url: 'http://127.0.0.1:9/enrich', timeoutMs: 1000, maxRetries: 0 },
+    },
+  },
+});\n`,
+    );
+    const result = await crmsync(['doctor', '--config', config]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /^ok\s+enricher of local\s+rules: /m);
+    assert.match(result.stdout, /^FAIL\s+enricher of remote\s+http: /m);
+  });
+
   it('lists, shows and replays DEAD jobs', async () => {
     const env = { CLI_TEST_SECRET: 'cli-secret-value-0123456789' };
     const backend = openSqliteBackend({ path: dbPath, durability: 'process' });

@@ -1,24 +1,12 @@
 /**
- * Conversions between port values and SQLite columns: JSON text, canonical JSON for equality, and the
+ * Conversions between port values and SQLite columns: JSON text, canonical JSON for equality (from core), and the
  * string ids of the ports over INTEGER row ids.
  */
 import { InputError } from '../../core/errors.ts';
 import type { JsonValue } from '../../core/types.ts';
 import type { SqlParam } from './database.ts';
 
-/**
- * JSON with object keys sorted at every level, so that two equal values always serialise to the same text
- * (used to compare checkpoints inside a single SQL statement).
- */
-export function canonicalJson(value: JsonValue): string {
-  return JSON.stringify(value, (_key, nested: unknown) => {
-    if (nested === null || typeof nested !== 'object' || Array.isArray(nested)) return nested;
-    const source = nested as Record<string, unknown>;
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(source).sort()) sorted[key] = source[key];
-    return sorted;
-  });
-}
+export { canonicalJson } from '../../core/canonical.ts';
 
 /** Parses JSON text this adapter wrote from a value of type T. */
 export function parseJson<T = JsonValue>(text: string): T {

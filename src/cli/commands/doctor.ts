@@ -1,6 +1,7 @@
 /**
- * `crmsync doctor`: checks the config, the store and every connection, one verdict per line, and exits
- * non-zero when anything failed. It is the first thing to run when something does not work.
+ * `crmsync doctor`: checks the config, the store, every connection and every enrich flow's enricher, one
+ * verdict per line, and exits non-zero when anything failed. It is the first thing to run when something does
+ * not work.
  */
 import type { Command } from 'commander';
 import { openBackend } from '../../adapters/index.ts';
@@ -13,6 +14,8 @@ import { loadCliConfig } from '../context.ts';
 import { createConnectors } from '../app.ts';
 import { silentLogger } from '../logging.ts';
 import { printJson, redact } from '../output.ts';
+import { createEnricher } from '../../enrichment/index.ts';
+import type { EnrichOptions } from '../../engine/flows/enrich/index.ts';
 
 /** One line of the doctor's report. */
 export interface DoctorCheck {
@@ -103,6 +106,20 @@ export async function runDoctor(globals: GlobalOptions): Promise<DoctorCheck[]> 
         message: redact(`${connector.kind}: ${result.message}`, config.secrets),
       });
       await connector.close();
+    }
+    for (const flow of config.flows.values()) {
+      if (flow.type !== 'enrich') continue;
+      const enricher = createEnricher((flow.options as EnrichOptions).enricher, {
+        logger: silentLogger,
+        cwd: process.cwd(),
+      });
+      const result = await enricher.check();
+      checks.push({
+        name: `enricher of ${flow.name}`,
+        verdict: result.ok ? 'ok' : 'fail',
+        message: redact(`${enricher.provider}: ${result.message}`, config.secrets),
+      });
+      await enricher.close();
     }
   } finally {
     await backend.close();

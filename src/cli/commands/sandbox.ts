@@ -1,16 +1,19 @@
 /**
  * `crmsync sandbox`: starts the vendor simulators with demo data on this machine and prints how to reach
  * them, then runs until SIGINT/SIGTERM. Today the SuperOffice simulator; the EspoCRM and Advoware simulators
- * join the same list later.
+ * join the same list later. The simulators and the simulated users are those `crmsync serve` runs for a
+ * config's `sandbox` section (src/sandbox/).
  */
 import type { Command } from 'commander';
+import { DEFAULTS } from '../../config/index.ts';
 import { InputError } from '../../core/errors.ts';
-import { startSuperOfficeSimulator } from '../../connectors/superoffice/simulator/index.ts';
 import { installShutdownHandlers } from '../../engine/worker-pool.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { startSandboxSimulator, superOfficeInstructions, TrafficGenerator } from '../../sandbox/index.ts';
 import type { GlobalOptions } from '../context.ts';
 import { createLogger } from '../logging.ts';
 
-/** One running simulator as the sandbox sees it. */
+/** One running simulator as the sandbox command sees it. */
 interface RunningSimulator {
   readonly name: string;
   /** Lines telling a user how to reach it. */
@@ -23,6 +26,8 @@ interface SandboxOptions {
   readonly superofficePort: number;
   readonly seed: boolean;
   readonly persist?: string;
+  /** Milliseconds between simulated user actions; absent: no traffic. */
+  readonly traffic?: number;
 }
 
 function parsePort(value: string): number {
@@ -35,44 +40,42 @@ function parsePort(value: string): number {
   return port;
 }
 
-async function startSuperOffice(options: SandboxOptions): Promise<RunningSimulator> {
-  const sim = await startSuperOfficeSimulator({
-    port: options.superofficePort,
-    seed: options.seed,
-    // Webhook delivery failures and simulator bugs are worth seeing while playing with the sandbox.
-    logger: createLogger('info'),
-    ...(options.persist !== undefined && { persistFile: options.persist }),
-  });
-  const { clientId, clientSecret, refreshToken, contextIdentifier } = sim.credentials;
-  const tokenQuery = new URLSearchParams({
-    grant_type: 'refresh_token',
-    client_id: clientId,
-    client_secret: clientSecret,
-    refresh_token: refreshToken,
-  });
+function parseInterval(value: string): number {
+  const interval = Number(value);
+  if (!Number.isInteger(interval) || interval < 10)
+    throw new InputError('CLI_BAD_INTERVAL', `--traffic: expected milliseconds (10 or more), got "${value}"`);
+  return interval;
+}
+
+async function startSuperOffice(options: SandboxOptions, logger: Logger): Promise<RunningSimulator> {
+  const simulator = await startSandboxSimulator(
+    { port: options.superofficePort, seed: options.seed, persistFile: options.persist },
+    { logger },
+  );
+  const defaults = DEFAULTS.sandbox.superoffice.traffic;
+  const traffic =
+    options.traffic === undefined
+      ? undefined
+      : new TrafficGenerator({
+          simulatorUrl: simulator.url,
+          users: defaults.users,
+          seed: defaults.seed,
+          intervalMs: options.traffic,
+          logger,
+        });
+  try {
+    await traffic?.start();
+  } catch (error) {
+    await simulator.close();
+    throw error;
+  }
   return {
     name: 'SuperOffice',
-    instructions: [
-      `auth host / admin:  ${sim.url}   (admin API under ${sim.url}/_sim/)`,
-      `tenant API:         ${sim.webapiUrl}v1/`,
-      `credentials:        client id ${clientId}, client secret ${clientSecret}, refresh token ${refreshToken}`,
-      `                    API user associate 528; human users RKAB (485), RCGO (486), WACK (700)`,
-      '',
-      'environment for a crmsync config (options.authBaseUrl points the connector at the simulator):',
-      `  export SO_CLIENT_ID=${clientId}`,
-      `  export SO_CLIENT_SECRET=${clientSecret}`,
-      `  export SO_REFRESH_TOKEN=${refreshToken}`,
-      `  export SO_CONTEXT_IDENTIFIER=${contextIdentifier}`,
-      '  export SO_ENVIRONMENT=sod',
-      `  export SO_AUTH_BASE_URL=${sim.url}`,
-      '',
-      'try it:',
-      `  curl -s ${sim.url}/api/state/${contextIdentifier}`,
-      `  curl -s -X POST '${sim.url}/login/common/oauth/tokens?${tokenQuery.toString()}'`,
-      `  curl -s -H "Authorization: Bearer <access_token>" '${sim.webapiUrl}v1/Contact?$top=5'`,
-      `  curl -s -X POST -H 'content-type: application/json' -d '{"Name":"Neu GmbH"}' ${sim.url}/_sim/act/RKAB/Contact`,
-    ],
-    close: () => sim.close(),
+    instructions: superOfficeInstructions(simulator),
+    close: async () => {
+      await traffic?.stop();
+      await simulator.close();
+    },
   };
 }
 
@@ -84,10 +87,21 @@ export function registerSandboxCommand(program: Command, _globals: () => GlobalO
     .option('--superoffice-port <port>', 'port of the SuperOffice simulator (0: any free port)', parsePort, 0)
     .option('--no-seed', 'start without the demo companies, persons and sales')
     .option('--persist <file>', 'keep the simulated data in this JSON file across restarts')
-    .action(async (options: SandboxOptions) => {
+    .option(
+      '--traffic [ms]',
+      `simulated users create and edit companies and persons every ms (default ${DEFAULTS.sandbox.superoffice.traffic.intervalMs})`,
+      parseInterval,
+    )
+    .action(async (raw: Omit<SandboxOptions, 'traffic'> & { traffic?: number | true }) => {
+      const options: SandboxOptions = {
+        ...raw,
+        traffic: raw.traffic === true ? DEFAULTS.sandbox.superoffice.traffic.intervalMs : raw.traffic,
+      };
+      // Webhook delivery failures, simulator bugs and the traffic's actions are worth seeing in a sandbox.
+      const logger = createLogger('info');
       const simulators: RunningSimulator[] = [];
       try {
-        simulators.push(await startSuperOffice(options));
+        simulators.push(await startSuperOffice(options, logger));
       } catch (error) {
         await Promise.all(simulators.map((simulator) => simulator.close()));
         throw error;

@@ -1,51 +1,26 @@
 /**
- * `crmsync superoffice webhook register|list|delete`: manages the webhook registrations of a SuperOffice
- * connection through the WebAPI (Online apps see only the webhooks they registered themselves).
+ * `crmsync superoffice ...`: the operator tools of a SuperOffice connection (docs/superoffice-tools.md).
+ * This file wires the groups and holds `webhook register|list|delete`, which manage the webhook registrations
+ * through the WebAPI (Online apps see only the webhooks they registered themselves). The other tools live in
+ * superoffice-*.ts next to it.
  */
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { InputError } from '../../core/errors.ts';
-import { SuperOfficeConnector } from '../../connectors/superoffice/index.ts';
-import type { SuperOfficeOptions } from '../../connectors/superoffice/index.ts';
 import {
   DEFAULT_WEBHOOK_EVENTS,
   describeWebhooks,
   registerWebhook,
 } from '../../connectors/superoffice/tools.ts';
-import { systemClock } from '../../ports/clock.ts';
-import { createConnectors } from '../app.ts';
 import type { GlobalOptions } from '../context.ts';
-import { requireConnection, withBackend } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
-
-/** Runs `action` with the named connection's connector, which must be a superoffice one. */
-async function withSuperOffice<T>(
-  globals: GlobalOptions,
-  connection: string,
-  action: (connector: SuperOfficeConnector, options: SuperOfficeOptions) => Promise<T>,
-): Promise<T> {
-  return withBackend(globals, async ({ config, backend }) => {
-    const configured = requireConnection(config, connection, 'superoffice');
-    const connectors = createConnectors(
-      { connections: new Map([[connection, configured]]) },
-      { backend, clock: systemClock, logger: pino({ level: 'silent' }), apiCalls: { record: () => {} } },
-    );
-    const connector = connectors.get(connection);
-    if (!(connector instanceof SuperOfficeConnector))
-      throw new Error(`connector of ${connection} is not superoffice`);
-    try {
-      return await action(connector, configured.options as SuperOfficeOptions);
-    } finally {
-      await connector.close();
-    }
-  });
-}
+import { parseList, withSuperOffice } from './superoffice-context.ts';
+import { registerDiagnosticCommands } from './superoffice-diagnose.ts';
+import { registerEnrichmentCommands } from './superoffice-enrichment.ts';
+import { registerReportCommands } from './superoffice-report.ts';
+import { registerTestDataCommands } from './superoffice-test-data.ts';
 
 function parseEvents(value: string): string[] {
-  const events = value
-    .split(',')
-    .map((event) => event.trim())
-    .filter((event) => event !== '');
+  const events = parseList(value);
   if (events.length === 0)
     throw new InputError('CLI_BAD_EVENTS', '--events: give at least one event, e.g. contact.changed');
   return events;
@@ -57,9 +32,21 @@ function parseWebhookId(value: string): number {
   return Number(value);
 }
 
-/** Registers `crmsync superoffice webhook register|list|delete`. */
+/**
+ * Registers `crmsync superoffice ...` (webhook management, diagnostics, enrichment checks, test data) and
+ * `crmsync report products`.
+ */
 export function registerSuperOfficeCommands(program: Command, globals: () => GlobalOptions): void {
   const superoffice = program.command('superoffice').description('SuperOffice connection tools');
+  registerWebhookCommands(superoffice, globals);
+  registerDiagnosticCommands(superoffice, globals);
+  registerEnrichmentCommands(superoffice, globals);
+  registerTestDataCommands(superoffice, globals);
+  registerReportCommands(program, globals);
+}
+
+/** Registers `superoffice webhook register|list|delete`. */
+function registerWebhookCommands(superoffice: Command, globals: () => GlobalOptions): void {
   const webhook = superoffice.command('webhook').description('manage SuperOffice webhook registrations');
 
   webhook
@@ -77,8 +64,8 @@ export function registerSuperOfficeCommands(program: Command, globals: () => Glo
         connection: string,
         options: { url: string; events: string[]; name: string; json?: boolean },
       ) => {
-        await withSuperOffice(globals(), connection, async (connector, connectionOptions) => {
-          const result = await registerWebhook(connector.api, {
+        await withSuperOffice(globals(), connection, async ({ api, options: connectionOptions }) => {
+          const result = await registerWebhook(api, {
             targetUrl: options.url,
             events: options.events,
             name: options.name,
@@ -109,8 +96,8 @@ export function registerSuperOfficeCommands(program: Command, globals: () => Glo
     .description('list the webhooks this app registered')
     .option('--json', 'print JSON')
     .action(async (connection: string, options: { json?: boolean }) => {
-      await withSuperOffice(globals(), connection, async (connector) => {
-        const rows = describeWebhooks(await connector.api.listWebhooks());
+      await withSuperOffice(globals(), connection, async ({ api }) => {
+        const rows = describeWebhooks(await api.listWebhooks());
         if (options.json) printJson(rows);
         else
           printTable(
@@ -125,8 +112,8 @@ export function registerSuperOfficeCommands(program: Command, globals: () => Glo
     .description('delete a webhook registration')
     .action(async (connection: string, id: string) => {
       const webhookId = parseWebhookId(id);
-      await withSuperOffice(globals(), connection, async (connector) => {
-        if (!(await connector.api.deleteWebhook(webhookId))) {
+      await withSuperOffice(globals(), connection, async ({ api }) => {
+        if (!(await api.deleteWebhook(webhookId))) {
           throw new InputError(
             'SUPEROFFICE_WEBHOOK_UNKNOWN',
             `No webhook ${webhookId} on connection "${connection}".`,

@@ -21,7 +21,8 @@ import type { Session } from './auth.ts';
 import { getField, isObject } from './casing.ts';
 import { SuperOfficeApiError, SuperOfficeAuthError } from './errors.ts';
 import type { SuperOfficeOptions } from './options.ts';
-import { TokenBucket, parseRetryAfter } from './rate-limit.ts';
+import { parseRetryAfter } from '../../core/retry-after.ts';
+import { TokenBucket } from './rate-limit.ts';
 
 /** Backoff of transient failures within one call: 250 ms, 500 ms, 1 s ... capped at 5 s. */
 const RETRY_BACKOFF: BackoffPolicy = { baseMs: 250, maxMs: 5_000, jitter: 0.2 };

@@ -380,4 +380,60 @@ export class SuperOfficeApi {
     }
     return body;
   }
+
+  /**
+   * The user-defined field definitions of `owner` (`POST Agents/UserDefinedFieldInfo/GetUserDefinedFieldList`
+   * [INFERRED]: the agent's list call, with `UDefType` as the entity name). An RPC read, so a POST the client
+   * never repeats; a failed call fails the caller, who may simply call again.
+   */
+  async userDefinedFieldList(owner: EntityType): Promise<UserDefinedFieldInfo[]> {
+    const route = 'POST Agents/UserDefinedFieldInfo/GetUserDefinedFieldList';
+    const path = 'Agents/UserDefinedFieldInfo/GetUserDefinedFieldList';
+    const response = await this.client.send({ method: 'POST', path, route, body: { UDefType: owner } });
+    return objectsOf(route, response).map((info) => toUdefInfo(owner, info));
+  }
+}
+
+/** The objects of a JSON array answer (other elements dropped); an answer that is no array is an error. */
+function objectsOf(route: string, response: { status: number; body: JsonValue | null }): JsonObject[] {
+  if (!Array.isArray(response.body)) {
+    throw new SuperOfficeApiError(`${route} answered without a JSON array.`, {
+      status: response.status,
+      route,
+      retryable: false,
+    });
+  }
+  return response.body.filter((item): item is JsonObject => isObject(item));
+}
+
+/** One user-defined field definition (`UserDefinedFieldInfo`, names as the agent API sends them [INFERRED]). */
+export interface UserDefinedFieldInfo {
+  /** The entity the field belongs to. */
+  readonly owner: EntityType;
+  /** `UDefFieldId`. */
+  readonly fieldId: number;
+  /** The key in `UserDefinedFields`: the ProgId, or `SuperOffice:<fieldId>` when the field has none. */
+  readonly progId: string;
+  readonly label: string;
+  /** `FieldType` as sent (a name such as `List` or `LongText`; some versions may send a number). */
+  readonly type: string;
+  /** For list fields: `UDListDefinitionId`, else 0. */
+  readonly listDefinitionId: number;
+  /** For list fields: `MdoListName` (e.g. `udlist331`), else ''. */
+  readonly listName: string;
+}
+
+function toUdefInfo(owner: EntityType, info: Readonly<Record<string, unknown>>): UserDefinedFieldInfo {
+  const fieldId = Number(getField(info, 'UDefFieldId') ?? getField(info, 'ColumnId') ?? 0);
+  const progId = text(getField(info, 'ProgId'));
+  const type = getField(info, 'FieldType');
+  return {
+    owner,
+    fieldId,
+    progId: progId === '' ? `SuperOffice:${fieldId}` : progId,
+    label: text(getField(info, 'FieldLabel')),
+    type: typeof type === 'number' ? String(type) : text(type),
+    listDefinitionId: Number(getField(info, 'UDListDefinitionId') ?? 0) || 0,
+    listName: text(getField(info, 'MdoListName')),
+  };
 }

@@ -20,6 +20,9 @@ import type { WebhookRequest, WebhookResult } from '../../ports/connector.ts';
 import { getField, getId, isObject } from './casing.ts';
 import { entityTypeOf } from './endpoints.ts';
 
+/** SuperOffice counts every answer but 200 as a failed delivery and retries it (reference §1.5). */
+const DELIVERED = { status: 200 } as const;
+
 /** The signature header (lower case, as WebhookRequest headers are). */
 export const SIGNATURE_HEADER = 'x-superoffice-signature';
 
@@ -127,7 +130,7 @@ export function parseSuperOfficeWebhook(rawBody: Buffer, connection: string): We
   }
   const entityName = getField(payload, 'Entity');
   const entityType = entityTypeOf(typeof entityName === 'string' ? entityName : event.split('.', 1)[0]!);
-  if (entityType === null) return { events: [] };
+  if (entityType === null) return { events: [], reply: DELIVERED };
   const id = getId(payload, 'PrimaryKey');
   if (id === undefined || id === '0') {
     throw new WebhookPayloadError('PrimaryKey must be a positive integer.', { field: 'PrimaryKey' });
@@ -148,5 +151,5 @@ export function parseSuperOfficeWebhook(rawBody: Buffer, connection: string): We
     ...(actor !== undefined && actor !== '0' && { actorId: actor }),
     ...(isObject(fieldValues) && { data: fieldValues as JsonObject }),
   };
-  return { events: [changeEvent] };
+  return { events: [changeEvent], reply: DELIVERED };
 }

@@ -7,7 +7,8 @@ import { SuperOfficeApi, httpDate, versionOf } from '../../../src/connectors/sup
 import { SuperOfficeApiError, SuperOfficeAuthError } from '../../../src/connectors/superoffice/errors.ts';
 import { apiBaseFrom } from '../../../src/connectors/superoffice/auth.ts';
 import { authBaseUrl, superOfficeOptionsSchema } from '../../../src/connectors/superoffice/options.ts';
-import { TokenBucket, parseRetryAfter } from '../../../src/connectors/superoffice/rate-limit.ts';
+import { TokenBucket } from '../../../src/connectors/superoffice/rate-limit.ts';
+import { parseRetryAfter } from '../../../src/core/retry-after.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { memoryState, startFakeVendor, testClient, testOptions, tokenAnswer } from './support.ts';
 import type { FakeAnswer, FakeRequest, FakeVendor } from './support.ts';

@@ -23,3 +23,18 @@ export function startSuperOfficeSimulator(
 ): Promise<SuperOfficeSimulator> {
   return startSimulator(options, options.createHub ?? ((hubOptions) => new WebhookHub(hubOptions)));
 }
+
+/**
+ * The options of a `superoffice` connection that talks to `sim` (its credentials, tenant and address), for
+ * tests, benchmarks and demos; add webhook settings and limits as needed.
+ */
+export function simulatorConnectionOptions(sim: Pick<SuperOfficeSimulator, 'url' | 'credentials'>) {
+  return {
+    clientId: sim.credentials.clientId,
+    clientSecret: sim.credentials.clientSecret,
+    refreshToken: sim.credentials.refreshToken,
+    contextIdentifier: sim.credentials.contextIdentifier,
+    environment: 'sod',
+    authBaseUrl: sim.url,
+  } as const;
+}

@@ -74,7 +74,7 @@ export function seedLists(): ListDefinition[] {
     }));
   const verticalItems = items(VERTICALS, 1613, 3);
   // A deleted item, so that `includeDeleted` is observable.
-  verticalItems.push({ id: 1637, name: 'Other (old)', tooltip: 'no longer used', deleted: true, rank: 99 });
+  verticalItems.push({ id: 1640, name: 'Other (old)', tooltip: 'no longer used', deleted: true, rank: 99 });
   return [
     { name: 'Vertical', udListDefinitionId: 331, items: verticalItems },
     {

@@ -1,0 +1,53 @@
+/**
+ * Builds an `enrich` flow's handler from its config: the SuperOffice enrich target of its connection, the
+ * configured enricher, and the backend. The composition lives here (the CLI knows every concrete piece); the
+ * flow itself only sees ports.
+ */
+import { ConfigError } from '../core/errors.ts';
+import type { FlowConfig } from '../config/index.ts';
+import { SuperOfficeConnector } from '../connectors/superoffice/index.ts';
+import { SuperOfficeEnrichTarget } from '../connectors/superoffice/enrich-target.ts';
+import { createEnricher } from '../enrichment/index.ts';
+import type { FlowHandler } from '../engine/handlers.ts';
+import { createEnrichHandler } from '../engine/flows/enrich/index.ts';
+import type { EnrichOptions } from '../engine/flows/enrich/index.ts';
+import type { FlowDependencies } from './registry.ts';
+
+/** The handler of the enrich flow `flow`. Throws ConfigError when its connection cannot be enriched. */
+export function createEnrichFlowHandler(flow: FlowConfig, deps: FlowDependencies): FlowHandler {
+  const options = flow.options as EnrichOptions;
+  const problem = (message: string) =>
+    new ConfigError(`Flow "${flow.name}": ${message}`, [{ path: `flows.${flow.name}.connections`, message }]);
+  if (flow.connections.length !== 1) {
+    throw problem('an enrich flow reads and writes one connection; list exactly one');
+  }
+  const connection = flow.connections[0]!;
+  const connector = deps.connectors.get(connection);
+  if (!(connector instanceof SuperOfficeConnector)) {
+    throw problem(
+      `connection "${connection}" is not a superoffice connection; only SuperOffice can be enriched`,
+    );
+  }
+  const logger = deps.logger.child({ flow: flow.name });
+  const target = new SuperOfficeEnrichTarget(
+    connector,
+    {
+      fields: options.fields,
+      verticalList: options.verticalList,
+      verticalIds: options.verticalIds,
+      verticalCacheMs: options.verticalCacheMinutes * 60_000,
+      apiAssociateId: options.apiAssociateId,
+    },
+    deps.clock,
+  );
+  return createEnrichHandler({
+    flow: flow.name,
+    options,
+    target,
+    enricher: createEnricher(options.enricher, { logger, cwd: process.cwd() }),
+    store: deps.backend.store,
+    locks: deps.backend.locks,
+    clock: deps.clock,
+    logger,
+  });
+}

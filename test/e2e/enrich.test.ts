@@ -1,0 +1,168 @@
+/**
+ * The SuperOffice enrichment flow end to end over HTTP: a human edits the simulated tenant, SuperOffice
+ * delivers signed webhooks to crmsync, the worker enriches and writes user-defined fields back, and every
+ * filter of the seeds (echo, relevance, duplicates, owners, poison pill) shows in the run history.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Run } from '../../src/ports/store.ts';
+import { eventually } from '../support/eventually.ts';
+import { DEFAULT_ANSWER, startEnrichWorld } from './enrich-world.ts';
+import type { EnrichWorld } from './enrich-world.ts';
+
+const LOGISTICS_ID = 1619; // "Logistics" in the simulator's Vertical list (1613 + 2 * 3).
+
+function udfs(record: Record<string, unknown>): Record<string, string> {
+  return record['UserDefinedFields'] as Record<string, string>;
+}
+
+function outcomes(runs: readonly Run[]): string[] {
+  return runs.map((run) => `${run.outcome}: ${(run.reason ?? '').split(':', 1)[0]}`);
+}
+
+describe('enrich flow end to end', () => {
+  let world: EnrichWorld;
+  before(async () => {
+    world = await startEnrichWorld();
+  });
+  after(() => world.close());
+
+  it('company created -> webhook -> enrichment -> fields written; its echo is SKIPPED with no API call', async () => {
+    const id = await world.act('RKAB', 'Contact', { Name: 'Hanse Spedition Nord' });
+    const runs = await world.waitForRuns('Contact', id, 2);
+    const [enriched, echo] = runs;
+    assert.equal(enriched!.outcome, 'COMPLETED');
+    assert.match(enriched!.reason ?? '', /^enriched: wrote vertical, summary, companyOpener/);
+    assert.equal(enriched!.displayName, 'Hanse Spedition Nord');
+    assert.equal(enriched!.ownerName, 'RKAB');
+    assert.deepEqual(
+      enriched!.changes.map((change) => [change.field, change.after]),
+      [
+        ['SuperOffice:83', LOGISTICS_ID],
+        ['SuperOffice:84', 'Hanse Spedition Nord moves goods across northern Germany.'],
+        ['SuperOffice:85', 'Hello Hanse Spedition Nord team!'],
+      ],
+    );
+    const record = udfs(await world.read('Contact', id));
+    assert.equal(record['SuperOffice:83'], `[I:${LOGISTICS_ID}]`);
+    assert.equal(record['SuperOffice:84'], 'Hanse Spedition Nord moves goods across northern Germany.');
+    assert.equal(echo!.outcome, 'SKIPPED');
+    assert.match(echo!.reason ?? '', /^echo: /);
+    assert.equal(echo!.apiCalls, 0);
+  });
+
+  it('needs two API calls per enriched company once the vertical list is cached: read and write', async () => {
+    const id = await world.act('RCGO', 'Contact', { Name: 'Weser Kühllogistik' });
+    const [enriched] = await world.waitForRuns('Contact', id, 2);
+    assert.equal(enriched!.outcome, 'COMPLETED');
+    assert.equal(enriched!.apiCalls, 2);
+  });
+
+  it('an irrelevant change is SKIPPED with zero API calls; a relevant one with equal results writes nothing', async () => {
+    const id = await world.act('RKAB', 'Contact', { Name: 'Elbe Frachtkontor' });
+    await world.waitForRuns('Contact', id, 2);
+    await world.act('RKAB', 'Contact', { Department: 'Einkauf' }, id);
+    const afterIrrelevant = await world.waitForRuns('Contact', id, 3);
+    const irrelevant = afterIrrelevant[2]!;
+    assert.equal(irrelevant.outcome, 'SKIPPED');
+    assert.match(irrelevant.reason ?? '', /^irrelevant: changed department/);
+    assert.equal(irrelevant.apiCalls, 0);
+
+    await world.act('RKAB', 'Contact', { OrgNr: 'DE123456789' }, id);
+    const afterRelevant = await world.waitForRuns('Contact', id, 4);
+    const unchanged = afterRelevant[3]!;
+    assert.equal(unchanged.outcome, 'COMPLETED');
+    assert.match(unchanged.reason ?? '', /^up to date: /);
+    assert.deepEqual(unchanged.changes, []);
+    assert.equal(unchanged.apiCalls, 1, 'one read, no write');
+  });
+
+  it('a company of a foreign owner is SKIPPED after one read, and named in the run', async () => {
+    const id = await world.act('WACK', 'Contact', { Name: 'Wackler Gebäudeservice' });
+    const [run] = await world.waitForRuns('Contact', id, 1);
+    assert.equal(run!.outcome, 'SKIPPED');
+    assert.match(run!.reason ?? '', /^foreign owner: owned by WACK \(associate 700\)/);
+    assert.equal(run!.displayName, 'Wackler Gebäudeservice');
+    assert.equal(run!.apiCalls, 1);
+    assert.equal(udfs(await world.read('Contact', id))['SuperOffice:84'] ?? '', '');
+  });
+
+  it('duplicate contact.created deliveries and a second company of the same name give one enrichment', async () => {
+    await fetch(`${world.sim.url}/_sim/quirks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ duplicateContactCreated: 2 }),
+    });
+    try {
+      const first = await world.act('RKAB', 'Contact', { Name: 'Doppel Logistik GmbH' });
+      const second = await world.act('RCGO', 'Contact', { Name: 'Doppel  Logistik GmbH' });
+      const firstRuns = await world.waitForRuns('Contact', first, 1);
+      const secondRuns = await world.waitForRuns('Contact', second, 1);
+      const all = [...firstRuns, ...secondRuns].filter(
+        (run) => run.outcome !== 'SKIPPED' || !/^echo/.test(run.reason ?? ''),
+      );
+      assert.deepEqual(outcomes(all).sort(), ['COMPLETED: enriched', 'SKIPPED: duplicate']);
+      // The redelivered events (same EventId) were dropped at ingest: one job per company, no more runs.
+      const jobs = await world.app.backend.queue.list({ limit: 500 });
+      const created = jobs.filter((job) => job.recordKey.endsWith(`/Contact/${first}`));
+      assert.ok(created.length <= 2, `jobs for the first company: ${created.length}`);
+    } finally {
+      await fetch(`${world.sim.url}/_sim/quirks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ duplicateContactCreated: 0 }),
+      });
+    }
+  });
+
+  it('a person change writes the person opener to the person', async () => {
+    const company = await world.act('RKAB', 'Contact', { Name: 'Hafen Umschlag AG' });
+    await world.waitForRuns('Contact', company, 2);
+    const person = await world.act('RKAB', 'Person', {
+      Firstname: 'Jana',
+      Lastname: 'Reder',
+      Contact: { ContactId: company },
+    });
+    await world.act('RKAB', 'Person', { Title: 'Leiterin Disposition' }, person);
+    const runs = await eventually(async () => {
+      const finished = (await world.runs('Person', person)).filter((run) => run.outcome === 'COMPLETED');
+      return finished.length > 0 ? finished : null;
+    });
+    const enriched = runs.find((run) => run.changes.length > 0)!;
+    assert.deepEqual(
+      enriched.changes.map((change) => [change.field, change.after]),
+      [['SuperOffice:91', 'Hello there, logistics expert!']],
+    );
+    assert.equal(enriched.displayName, 'Jana Reder (Hafen Umschlag AG)');
+    assert.equal(
+      udfs(await world.read('Person', person))['SuperOffice:91'],
+      'Hello there, logistics expert!',
+    );
+  });
+
+  it('enricher down: retries with backoff, DEAD after 5 attempts; replay completes it', async () => {
+    world.answer = () => ({ status: 503, body: { error: 'maintenance' } });
+    try {
+      const id = await world.act('RKAB', 'Contact', { Name: 'Ausfall Transporte KG' });
+      const dead = await eventually(
+        async () => {
+          const jobs = await world.app.backend.queue.list({ states: ['DEAD'], limit: 50 });
+          return jobs.find((job) => job.recordKey.endsWith(`/Contact/${id}`)) ?? null;
+        },
+        { timeoutMs: 10_000 },
+      );
+      assert.equal(dead.attempts, 5);
+      assert.equal(dead.lastError?.code, 'ENRICHER_UNAVAILABLE');
+      const failed = await world.runs('Contact', id);
+      assert.equal(failed.filter((run) => run.outcome === 'FAILED').length, 5);
+
+      world.answer = DEFAULT_ANSWER;
+      await world.app.backend.queue.replay(dead.id);
+      const runs = await world.waitForRuns('Contact', id, 7);
+      assert.equal(runs[5]!.outcome, 'COMPLETED');
+      assert.match(runs[5]!.reason ?? '', /^enriched: /);
+    } finally {
+      world.answer = DEFAULT_ANSWER;
+    }
+  });
+});
