@@ -4,7 +4,11 @@
  * Prints API calls per enriched company (target <= 2: read, write), API calls per echo (target 0), throughput,
  * and p50/p99 latency from webhook accepted (job created) to fields written (run finished).
  *
- *   npm run bench:enrich -- [--companies 1000] [--budget 50] [--concurrency 4]
+ *   npm run bench:enrich -- [--companies 1000] [--budget 50] [--concurrency 4] [--rate 0]
+ *
+ * `--rate` paces the creations (companies per second; 0: as fast as the simulator takes them). A burst above
+ * what the budget allows queues up, and the latency then measures the queue; a rate below it measures one
+ * company's way through.
  *
  * `--budget` is the connection's request budget per second (requestsPerSecond); the vendor budget, not
  * crmsync, bounds throughput: each company costs two calls, so 10/s allows about 5 companies/s.
@@ -36,11 +40,13 @@ const { values } = parseArgs({
     budget: { type: 'string', default: '50' },
     concurrency: { type: 'string', default: '4' },
     seed: { type: 'string', default: '7' },
+    rate: { type: 'string', default: '0' },
   },
 });
 const COMPANIES = Number(values.companies);
 const BUDGET = Number(values.budget);
 const SEED = Number(values.seed);
+const RATE = Number(values.rate);
 const SECRET = 'bench-webhook-secret-0123456789';
 const STEMS = ['Hanse', 'Elbtal', 'Ruhr', 'Isar', 'Weser', 'Rhein', 'Spree', 'Main', 'Oder', 'Saale'];
 const TRADES = [
@@ -87,12 +93,17 @@ await ensureSimulatorWebhook(sim, {
 
 console.log(
   `enrich bench: ${COMPANIES} companies created by RKAB, rules enricher, budget ${BUDGET} req/s, ` +
-    `${values.concurrency} workers, seed ${SEED}`,
+    `${values.concurrency} workers, ${RATE > 0 ? `${RATE} creations/s` : 'creations as fast as possible'}, seed ${SEED}`,
 );
 const random = seededRandom(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const started = performance.now();
 for (let index = 0; index < COMPANIES; index += 1) {
+  if (RATE > 0) {
+    const due = started + (index * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
   const name = `${pick(STEMS)} ${pick(TRADES)} ${index}`;
   const response = await fetch(`${sim.url}/_sim/act/RKAB/Contact`, {
     method: 'POST',
