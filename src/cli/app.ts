@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { openBackend } from '../adapters/index.ts';
+import { configFolder } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
 import { HandlerRegistry } from '../engine/handlers.ts';
 import { Scheduler } from '../engine/scheduler.ts';
@@ -114,10 +115,22 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
   const connectors = createConnectors(config, { backend, clock, logger, apiCalls });
 
   const handlers = new HandlerRegistry();
+  const flowClosers: (() => Promise<void>)[] = [];
+  const configDir = configFolder(config);
   for (const flow of config.flows.values()) {
     const flowType = flowTypes.get(flow.type);
     if (flowType === undefined) throw new Error(`unknown flow type ${flow.type}`);
-    handlers.register(flow.name, flowType.createHandler(flow, { connectors, backend, clock, logger }));
+    handlers.register(
+      flow.name,
+      flowType.createHandler(flow, {
+        connectors,
+        backend,
+        clock,
+        logger,
+        configDir,
+        onStop: (close) => flowClosers.push(close),
+      }),
+    );
   }
   const pool = new WorkerPool({
     queue: backend.queue,
@@ -192,6 +205,7 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
       await server.close();
       await pool.stop({ deadlineMs: config.worker.shutdownTimeoutMs });
       await scheduler.stop();
+      for (const close of flowClosers) await close();
       for (const connector of connectors.values()) await connector.close();
       await backend.close();
       logger.info({}, 'stopped');

@@ -40,11 +40,13 @@ export function createEnrichFlowHandler(flow: FlowConfig, deps: FlowDependencies
     },
     deps.clock,
   );
+  const enricher = createEnricher(options.enricher, { logger, cwd: deps.configDir });
+  deps.onStop(() => enricher.close());
   return createEnrichHandler({
     flow: flow.name,
     options,
     target,
-    enricher: createEnricher(options.enricher, { logger, cwd: process.cwd() }),
+    enricher,
     store: deps.backend.store,
     locks: deps.backend.locks,
     clock: deps.clock,

@@ -21,6 +21,10 @@ export interface FlowDependencies {
   readonly backend: Backend;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Folder relative paths in the flow's options are resolved against: the config file's folder. */
+  readonly configDir: string;
+  /** Registers what must be closed when the app stops (an enricher's HTTP connections). */
+  onStop(close: () => Promise<void>): void;
 }
 
 /** A kind of flow: the schema of its options and how to build its handler for one configured flow. */

@@ -1,6 +1,6 @@
 /** Configuration: `defineConfig` and `env` for config files, `loadConfig` for the CLI. */
 export { DEFAULTS } from './defaults.ts';
-export { findConfigFile, isLoopback, loadConfig, loadDotEnv, validateConfig } from './load.ts';
+export { configFolder, findConfigFile, isLoopback, loadConfig, loadDotEnv, validateConfig } from './load.ts';
 export type { FlowTypeSchema, LoadConfigOptions } from './load.ts';
 export { configSchema, defineConfig } from './schema.ts';
 export type {

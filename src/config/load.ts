@@ -5,7 +5,7 @@
  * them all, so the operator fixes the file in one go.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ZodType } from 'zod';
 import { ConfigError } from '../core/errors.ts';
@@ -209,4 +209,9 @@ function configError(source: string, problems: readonly Problem[]): ConfigError 
     `Invalid configuration (${source}), ${problems.length} problem(s):\n${lines}`,
     problems,
   );
+}
+
+/** The folder relative paths of a config are resolved against: its file's folder, else the working folder. */
+export function configFolder(config: Pick<Config, 'source'>): string {
+  return existsSync(config.source) ? dirname(config.source) : process.cwd();
 }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { openBackend } from '../../adapters/index.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Config } from '../../config/index.ts';
-import { isLoopback } from '../../config/index.ts';
+import { configFolder, isLoopback } from '../../config/index.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { GlobalOptions } from '../context.ts';
 import { loadCliConfig } from '../context.ts';
@@ -111,7 +111,7 @@ export async function runDoctor(globals: GlobalOptions): Promise<DoctorCheck[]> 
       if (flow.type !== 'enrich') continue;
       const enricher = createEnricher((flow.options as EnrichOptions).enricher, {
         logger: silentLogger,
-        cwd: process.cwd(),
+        cwd: configFolder(config),
       });
       const result = await enricher.check();
       checks.push({
