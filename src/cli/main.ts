@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, CrmsyncError, InputError } from '../core/errors.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerEspoCrmCommands } from './commands/espocrm.ts';
 import { registerJobsCommands } from './commands/jobs.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
 import { registerServeCommand } from './commands/serve.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerDoctorCommand(program, globals);
   registerWebhookCommands(program, globals);
   registerSuperOfficeCommands(program, globals);
+  registerEspoCrmCommands(program, globals);
   registerSandboxCommand(program, globals);
   return program;
 }

@@ -4,6 +4,8 @@
  */
 import type { ZodType } from 'zod';
 import type { FlowConfig } from '../config/index.ts';
+import { advowareConnector } from '../connectors/advoware/index.ts';
+import { espocrmConnector } from '../connectors/espocrm/index.ts';
 import { genericConnector } from '../connectors/generic/index.ts';
 import { superofficeConnector } from '../connectors/superoffice/index.ts';
 import { createEnrichFlowHandler } from './enrich-flow.ts';
@@ -41,6 +43,8 @@ export const connectorFactories: ReadonlyMap<string, ConnectorFactory<unknown>> 
 >([
   [genericConnector.kind, genericConnector],
   [superofficeConnector.kind, superofficeConnector],
+  [espocrmConnector.kind, espocrmConnector],
+  [advowareConnector.kind, advowareConnector],
 ]);
 
 /** Flow types by name. */

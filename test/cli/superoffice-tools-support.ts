@@ -4,29 +4,19 @@
  * temp folder, and `run()`, which runs the real `crmsync` program in-process and captures its output and
  * exit code.
  */
-import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { after, before } from 'node:test';
-import { join } from 'node:path';
-import { runCli, silenceSqliteExperimentalWarning } from '../../src/cli/main.ts';
 import type { JsonObject } from '../../src/core/types.ts';
 import type { Clock } from '../../src/ports/clock.ts';
-import { startSuperOfficeSimulator } from '../../src/connectors/superoffice/simulator/index.ts';
+import {
+  simulatorConnectionOptions,
+  startSuperOfficeSimulator,
+} from '../../src/connectors/superoffice/simulator/index.ts';
 import type { SuperOfficeSimulator } from '../../src/connectors/superoffice/simulator/index.ts';
+import { runWithConfig, writeCrmsyncConfig } from '../support/run-cli.ts';
+import type { CliResult } from '../support/run-cli.ts';
+import { simAdmin } from '../support/sim-admin.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 import type { TempDir } from '../support/temp-dir.ts';
-
-const ENTRY = new URL('../../src/index.ts', import.meta.url).href;
-
-// As the real `crmsync` does, so that the warning does not land in the first captured stderr.
-silenceSqliteExperimentalWarning();
-
-/** What one CLI run printed, and its exit code. */
-export interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** Options of {@link startToolsWorld}. */
 export interface ToolsWorldOptions {
@@ -69,36 +59,6 @@ export interface TenantDump {
   readonly sales: { saleId: number; heading: string; contactId: number; saledate: number }[];
 }
 
-/**
- * Runs the whole `crmsync` program in-process with stdout and stderr captured. Commands that fail without
- * throwing set `process.exitCode`; it is read and reset here, so it never leaks into the test runner's exit.
- */
-export async function runCrmsync(args: readonly string[]): Promise<CliResult> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  // The commands write strings; the test runner (in a child process) reports to its parent with binary
-  // chunks on the same stdout, which must pass through untouched.
-  const capture =
-    (into: string[], write: typeof process.stdout.write) =>
-    (chunk: string | Uint8Array, ...rest: unknown[]): boolean =>
-      typeof chunk === 'string'
-        ? into.push(chunk) > 0
-        : (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-  process.stdout.write = capture(stdout, writeOut);
-  process.stderr.write = capture(stderr, writeErr);
-  let code: number;
-  try {
-    code = await runCli(args);
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
-  return { code, stdout: stdout.join(''), stderr: stderr.join('') };
-}
-
 /** Starts a simulator and writes the config. */
 export async function startToolsWorld(options: ToolsWorldOptions = {}): Promise<ToolsWorld> {
   const sim = await startSuperOfficeSimulator({
@@ -107,49 +67,22 @@ export async function startToolsWorld(options: ToolsWorldOptions = {}): Promise<
     ...(options.clock !== undefined && { clock: options.clock }),
   });
   const temp = makeTempDir('crmsync-so-tools-');
-  const configPath = join(temp.path, 'crmsync.config.ts');
-  const dbPath = join(temp.path, 'crmsync.db');
-  const { clientId, clientSecret, refreshToken, contextIdentifier } = sim.credentials;
-  writeFileSync(
-    configPath,
-    `import { defineConfig } from '${ENTRY}';
-export default defineConfig({
-  store: { kind: 'sqlite', path: ${JSON.stringify(dbPath)} },
-  connections: {
-    so: {
-      connector: 'superoffice',
-      options: {
-        clientId: ${JSON.stringify(clientId)},
-        clientSecret: ${JSON.stringify(clientSecret)},
-        refreshToken: ${JSON.stringify(refreshToken)},
-        contextIdentifier: ${JSON.stringify(contextIdentifier)},
-        authBaseUrl: ${JSON.stringify(sim.url)},
-        ${options.connectionExtras ?? ''}
-      },
-    },
+  const soOptions = `...${JSON.stringify(simulatorConnectionOptions(sim))}, ${options.connectionExtras ?? ''}`;
+  const { configPath, dbPath } = writeCrmsyncConfig(
+    temp.path,
+    `connections: {
+    so: { connector: 'superoffice', options: { ${soOptions} } },
     plain: { connector: 'generic', options: { secret: 'generic-secret-0123456789' } },
   },
-  ${options.flows === undefined ? '' : `flows: ${options.flows},`}
-});\n`,
+  ${options.flows === undefined ? '' : `flows: ${options.flows},`}`,
   );
-  const admin = async (method: string, path: string, body?: unknown): Promise<JsonObject> => {
-    const response = await fetch(`${sim.url}/_sim/${path}`, {
-      method,
-      ...(body !== undefined && {
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      }),
-    });
-    const text = await response.text();
-    assert.ok(response.ok, `${method} /_sim/${path} answered ${response.status}: ${text}`);
-    return JSON.parse(text) as JsonObject;
-  };
+  const admin = (method: string, path: string, body?: unknown) => simAdmin(sim, method, path, body);
   return {
     sim,
     temp,
     configPath,
     dbPath,
-    run: (args) => runCrmsync(['--config', configPath, ...args]),
+    run: (args) => runWithConfig(configPath, args),
     admin,
     tenant: async () => (await admin('GET', 'state'))['tenant'] as unknown as TenantDump,
     close: async () => {

@@ -6,12 +6,13 @@
  * Every failure is a typed {@link SuperOfficeAuthError}, never a silent null (seed 001).
  */
 import type { Dispatcher } from 'undici';
-import { request } from 'undici';
-import type { JsonObject } from '../../core/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ApiCallRecorder } from '../../ports/connector.ts';
 import type { ConnectorStateRepository } from '../../ports/store.ts';
-import { getField, isObject } from './casing.ts';
+import { getField, isObject } from '../shared/casing.ts';
+import { exchange, transportOf } from '../shared/http-exchange.ts';
+import type { HttpTransport } from '../shared/http-exchange.ts';
+import { SingleFlight, StateCache } from '../shared/token-cache.ts';
 import { SuperOfficeAuthError } from './errors.ts';
 import { authBaseUrl } from './options.ts';
 import type { SuperOfficeOptions } from './options.ts';
@@ -76,31 +77,25 @@ function claim(claims: Record<string, unknown>, name: string): unknown {
 /** Gets, caches and refreshes access tokens of one connection. Concurrent callers share one refresh. */
 export class TokenProvider {
   readonly #deps: TokenProviderOptions;
-  #session: Session | null = null;
-  #refreshing: Promise<Session> | null = null;
+  readonly #transport: HttpTransport;
+  readonly #session: StateCache<Session>;
+  readonly #refreshing = new SingleFlight<Session>();
 
   constructor(deps: TokenProviderOptions) {
     this.#deps = deps;
+    this.#transport = transportOf(deps);
+    const { connection, state, clock } = deps;
+    this.#session = new StateCache({ connection, state, clock, key: STATE_KEY, isValid: isStoredSession });
   }
 
   /** A valid session: cached in memory, else from the connector state, else refreshed. */
   async session(): Promise<Session> {
-    const now = this.#deps.clock.now();
-    if (this.#session !== null && this.#session.expiresAt > now) return this.#session;
-    const stored = await this.#deps.state.get(this.#deps.connection, STATE_KEY);
-    if (isStoredSession(stored) && stored.expiresAt > now) {
-      this.#session = stored;
-      return stored;
-    }
-    return this.refresh();
+    return (await this.#session.get()) ?? this.refresh();
   }
 
-  /** Forgets the cached token (after a 401) and gets a new one. */
+  /** Forgets the cached token (after a 401) and gets a new one; concurrent callers share one refresh. */
   async refresh(): Promise<Session> {
-    this.#refreshing ??= this.#refresh().finally(() => {
-      this.#refreshing = null;
-    });
-    return this.#refreshing;
+    return this.#refreshing.run(() => this.#refresh());
   }
 
   /**
@@ -111,7 +106,7 @@ export class TokenProvider {
     const current = await this.session();
     const apiBaseUrl = await this.#tenantStatusBase();
     const session = { ...current, apiBaseUrl };
-    await this.#store(session);
+    await this.#session.set(session);
     return session;
   }
 
@@ -149,7 +144,7 @@ export class TokenProvider {
           : await this.#tenantStatusBase(),
       associateId: Number.isInteger(associateClaim) && associateClaim > 0 ? associateClaim : null,
     };
-    await this.#store(session);
+    await this.#session.set(session);
     return session;
   }
 
@@ -165,16 +160,6 @@ export class TokenProvider {
     return apiBaseFrom(endpoint);
   }
 
-  async #store(session: Session): Promise<void> {
-    this.#session = session;
-    await this.#deps.state.set(
-      this.#deps.connection,
-      STATE_KEY,
-      session as unknown as JsonObject,
-      session.expiresAt,
-    );
-  }
-
   /** One call to the auth host, with typed errors that never echo the request (it holds secrets). */
   async #call(
     method: 'GET' | 'POST',
@@ -182,24 +167,18 @@ export class TokenProvider {
     route: string,
     form?: URLSearchParams,
   ): Promise<Record<string, unknown>> {
-    const { options, apiCalls, connection, dispatcher } = this.#deps;
-    const url = authBaseUrl(options) + path;
-    const started = performance.now();
-    let status: number | 'error' = 'error';
+    const url = authBaseUrl(this.#deps.options) + path;
     try {
-      const response = await request(url, {
+      const { status, text } = await exchange(this.#transport, {
         method,
-        dispatcher,
+        url,
+        route,
         headers: {
           accept: 'application/json',
           ...(form !== undefined && { 'content-type': 'application/x-www-form-urlencoded' }),
         },
         ...(form !== undefined && { body: form.toString() }),
-        headersTimeout: options.requestTimeoutMs,
-        bodyTimeout: options.requestTimeoutMs,
       });
-      status = response.statusCode;
-      const text = await response.body.text();
       if (status >= 200 && status < 300) {
         const parsed: unknown = text === '' ? {} : JSON.parse(text);
         if (!isObject(parsed))
@@ -213,8 +192,6 @@ export class TokenProvider {
         retryable: true,
         cause: error,
       });
-    } finally {
-      apiCalls.record({ connection, route, method, status, durationMs: performance.now() - started });
     }
   }
 }
@@ -229,9 +206,8 @@ function authFailure(url: string, status: number, isTokenEndpoint: boolean): Sup
   return new SuperOfficeAuthError(`${url} answered ${status}: ${fix}.`, { status });
 }
 
-function isStoredSession(value: unknown): value is Session {
+function isStoredSession(value: Record<string, unknown>): value is Record<string, unknown> & Session {
   return (
-    isObject(value) &&
     typeof value['accessToken'] === 'string' &&
     typeof value['expiresAt'] === 'number' &&
     typeof value['apiBaseUrl'] === 'string'

@@ -1,11 +1,11 @@
 /**
  * Typed WebAPI endpoints used by the connector and later issues: Contact, Person and Sale entities (reference
  * §3), archive/OData lists (§4), list items (§3.7), the current principal (§2.5) and webhooks (§1.1).
- * Entity JSON is PascalCase, archive rows camelCase: read both through ./casing.ts.
+ * Entity JSON is PascalCase, archive rows camelCase: read both through ../shared/casing.ts.
  */
 import { StaleWriteError } from '../../core/errors.ts';
 import type { JsonObject, JsonValue } from '../../core/types.ts';
-import { getField, getId, isObject } from './casing.ts';
+import { getField, getId, isObject } from '../shared/casing.ts';
 import type { SuperOfficeClient } from './client.ts';
 import { SuperOfficeApiError } from './errors.ts';
 

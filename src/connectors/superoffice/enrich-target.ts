@@ -11,7 +11,7 @@ import type { FieldChange, JsonObject, JsonValue, RecordRef } from '../../core/t
 import type { Clock } from '../../ports/clock.ts';
 import type { EnrichRole, EnrichSubject, EnrichTarget, EnrichWrite } from '../../ports/enrich-target.ts';
 import type { CompanyFacts, PersonFacts } from '../../ports/enricher.ts';
-import { getField, getId, isObject } from './casing.ts';
+import { getField, getId, isObject } from '../shared/casing.ts';
 import { versionOf } from './endpoints.ts';
 import type { SuperOfficeConnector } from './index.ts';
 import { decodeUserDefinedFields, encodeUdfValue } from './udf.ts';

@@ -25,7 +25,7 @@ import type {
   WriteRequest,
   WriteResult,
 } from '../../ports/connector.ts';
-import { getField, getId, isObject } from './casing.ts';
+import { getField, getId, isObject } from '../shared/casing.ts';
 import { SuperOfficeClient } from './client.ts';
 import { SuperOfficeApi, entityTypeOf, parseVendorDate, versionOf } from './endpoints.ts';
 import type { EntityType } from './endpoints.ts';

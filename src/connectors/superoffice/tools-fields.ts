@@ -4,7 +4,7 @@
  * spelling the run used (the wire string `[I:1616]`, the decoded id, the list item's name).
  */
 import type { JsonValue } from '../../core/types.ts';
-import { getField, isObject } from './casing.ts';
+import { getField, isObject } from '../shared/casing.ts';
 import { decodeUdfValue } from './udf.ts';
 import type { UdfValue } from './udf.ts';
 

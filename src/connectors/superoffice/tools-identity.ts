@@ -4,7 +4,7 @@
  * `User/currentPrincipal` (reference §2.5) and compares it with the id_token's `associateid` claim and the
  * configured override, so a wrong id is seen before it lets echoes through.
  */
-import { getField } from './casing.ts';
+import { getField } from '../shared/casing.ts';
 import type { SuperOfficeApi } from './endpoints.ts';
 
 /** Where an associate id came from. */

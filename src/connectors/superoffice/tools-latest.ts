@@ -4,7 +4,7 @@
  * companies whose owner passes the flow's owner filter count. Contacts are read newest first from the archive
  * and filtered here: the archive has no documented "one of" for several owners that also covers short names.
  */
-import { getField, getId, isObject } from './casing.ts';
+import { getField, getId, isObject } from '../shared/casing.ts';
 import type { SuperOfficeApi } from './endpoints.ts';
 import { UdfFormatError } from './errors.ts';
 import { currentFieldValue, integerField, textField } from './tools-fields.ts';

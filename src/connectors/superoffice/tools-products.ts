@@ -3,7 +3,7 @@
  * the WebAPI source of the customer product report (./product-report.ts).
  */
 import type { JsonValue } from '../../core/types.ts';
-import { getField } from './casing.ts';
+import { getField } from '../shared/casing.ts';
 import type { ArchiveRow, ListItem, SuperOfficeApi } from './endpoints.ts';
 import type { ProductReportSource, ReportSale } from './product-report.ts';
 import { countRecords } from './tools-counts.ts';

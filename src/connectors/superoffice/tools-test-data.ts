@@ -8,7 +8,7 @@
  */
 import type { JsonValue } from '../../core/types.ts';
 import type { ConnectorStateRepository } from '../../ports/store.ts';
-import { getId } from './casing.ts';
+import { getId } from '../shared/casing.ts';
 import type { SuperOfficeApi } from './endpoints.ts';
 import { SuperOfficeApiError } from './errors.ts';
 import { textField } from './tools-fields.ts';

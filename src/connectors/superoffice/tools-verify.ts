@@ -8,7 +8,7 @@
 import { NotFoundError } from '../../core/errors.ts';
 import type { FieldChange, RecordRef } from '../../core/types.ts';
 import type { Run, RunRepository } from '../../ports/store.ts';
-import { getField, isObject } from './casing.ts';
+import { getField, isObject } from '../shared/casing.ts';
 import { entityTypeOf, parseVendorDate } from './endpoints.ts';
 import type { EntityType, SuperOfficeApi } from './endpoints.ts';
 import { UdfFormatError } from './errors.ts';

@@ -17,7 +17,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { WebhookAuthError, WebhookPayloadError } from '../../core/errors.ts';
 import type { ChangeEvent, ChangeKind, JsonObject } from '../../core/types.ts';
 import type { WebhookRequest, WebhookResult } from '../../ports/connector.ts';
-import { getField, getId, isObject } from './casing.ts';
+import { getField, getId, isObject } from '../shared/casing.ts';
 import { entityTypeOf } from './endpoints.ts';
 
 /** SuperOffice counts every answer but 200 as a failed delivery and retries it (reference §1.5). */

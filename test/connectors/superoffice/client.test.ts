@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { CrmsyncError, StaleWriteError } from '../../../src/core/errors.ts';
-import { getField, getId } from '../../../src/connectors/superoffice/casing.ts';
+import { getField, getId } from '../../../src/connectors/shared/casing.ts';
 import { isIdempotent } from '../../../src/connectors/superoffice/client.ts';
 import { SuperOfficeApi, httpDate, versionOf } from '../../../src/connectors/superoffice/endpoints.ts';
 import { SuperOfficeApiError, SuperOfficeAuthError } from '../../../src/connectors/superoffice/errors.ts';
 import { apiBaseFrom } from '../../../src/connectors/superoffice/auth.ts';
 import { authBaseUrl, superOfficeOptionsSchema } from '../../../src/connectors/superoffice/options.ts';
-import { TokenBucket } from '../../../src/connectors/superoffice/rate-limit.ts';
+import { TokenBucket } from '../../../src/connectors/shared/token-bucket.ts';
 import { parseRetryAfter } from '../../../src/core/retry-after.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { memoryState, startFakeVendor, testClient, testOptions, tokenAnswer } from './support.ts';

@@ -6,13 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { Command } from 'commander';
-import { registerSuperOfficeCommands } from '../../../src/cli/commands/superoffice.ts';
-import type { FastifyInstance } from 'fastify';
-import { openSqliteBackend } from '../../../src/adapters/sqlite/index.ts';
 import { StaleWriteError } from '../../../src/core/errors.ts';
 import type { JsonObject } from '../../../src/core/types.ts';
 import { superofficeConnector } from '../../../src/connectors/superoffice/index.ts';
@@ -25,16 +19,15 @@ import {
   startSuperOfficeSimulator,
 } from '../../../src/connectors/superoffice/simulator/index.ts';
 import type { SuperOfficeSimulator } from '../../../src/connectors/superoffice/simulator/index.ts';
-import type { Backend } from '../../../src/ports/backend.ts';
 import type { Clock } from '../../../src/ports/clock.ts';
 import type { ConnectorStateRepository } from '../../../src/ports/store.ts';
-import { buildServer } from '../../../src/server/app.ts';
-import type { WebhookOutcome } from '../../../src/server/metrics.ts';
-import { createMetrics } from '../../../src/server/metrics.ts';
 import { eventually } from '../../support/eventually.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
+import { runWithConfig, writeCrmsyncConfig } from '../../support/run-cli.ts';
+import { countOf, simAdmin, simRequestCounts } from '../../support/sim-admin.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';
-import type { TempDir } from '../../support/temp-dir.ts';
+import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
+import type { WebhookReceiver } from '../../support/webhook-receiver.ts';
 import { memoryState, recorder, silentLogger } from './support.ts';
 
 const WEBHOOK_SECRET = 'integration-webhook-secret-0123456789';
@@ -80,43 +73,11 @@ function connect(
   return { connector, api: connector.api, apiCalls };
 }
 
-async function admin(
-  sim: SuperOfficeSimulator,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<JsonObject> {
-  const response = await fetch(`${sim.url}/_sim/${path}`, {
-    method,
-    ...(body !== undefined && {
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }),
-  });
-  assert.ok(
-    response.ok,
-    `${method} /_sim/${path} answered ${response.status}: ${await response.clone().text()}`,
-  );
-  return (await response.json()) as JsonObject;
-}
-
-/** Answered requests per route template and status, from the simulator's own accounting. */
-async function requestCounts(sim: SuperOfficeSimulator): Promise<Record<string, Record<string, number>>> {
-  return (await admin(sim, 'GET', 'requests'))['routes'] as Record<string, Record<string, number>>;
-}
-
-function countOf(counts: Record<string, Record<string, number>>, route: string, status?: number): number {
-  const byStatus = counts[route] ?? {};
-  return status === undefined
-    ? Object.values(byStatus).reduce((sum, count) => sum + count, 0)
-    : (byStatus[String(status)] ?? 0);
-}
-
 const TOKEN_ROUTE = 'POST /login/common/oauth/tokens';
 const CONTACT_ROUTE = 'GET /{ctx}/api/v1/Contact/:id';
 
 async function firstContactId(sim: SuperOfficeSimulator): Promise<string> {
-  const state = await admin(sim, 'GET', 'state');
+  const state = await simAdmin(sim, 'GET', 'state');
   const contacts = (state['tenant'] as JsonObject)['contacts'] as JsonObject[];
   assert.ok(contacts.length > 0, 'the demo seed has contacts');
   return JSON.stringify(contacts[0]!['contactId']);
@@ -130,11 +91,11 @@ describe('superoffice integration: auth', () => {
     const id = await firstContactId(sim);
     assert.notEqual(await connector.read('Contact', id), null);
     assert.notEqual(await connector.read('Contact', id), null);
-    assert.equal(countOf(await requestCounts(sim), TOKEN_ROUTE), 1);
+    assert.equal(countOf(await simRequestCounts(sim), TOKEN_ROUTE), 1);
     assert.equal(await connector.apiAssociateId(), 528);
     clock.advance(3_600_000);
     assert.notEqual(await connector.read('Contact', id), null);
-    const counts = await requestCounts(sim);
+    const counts = await simRequestCounts(sim);
     assert.equal(countOf(counts, TOKEN_ROUTE), 2);
     assert.equal(
       countOf(counts, CONTACT_ROUTE, 401),
@@ -149,9 +110,9 @@ describe('superoffice integration: auth', () => {
     const { connector } = connect(sim, clock);
     const id = await firstContactId(sim);
     await connector.read('Contact', id);
-    await admin(sim, 'POST', 'tokens/revoke', { accessTokens: true, refreshTokens: false });
+    await simAdmin(sim, 'POST', 'tokens/revoke', { accessTokens: true, refreshTokens: false });
     assert.notEqual(await connector.read('Contact', id), null);
-    const counts = await requestCounts(sim);
+    const counts = await simRequestCounts(sim);
     assert.equal(countOf(counts, CONTACT_ROUTE, 401), 1);
     assert.equal(countOf(counts, TOKEN_ROUTE), 2);
   });
@@ -162,7 +123,7 @@ describe('superoffice integration: auth', () => {
     const { connector } = connect(sim, clock);
     const id = await firstContactId(sim);
     await connector.read('Contact', id);
-    await admin(sim, 'POST', 'tokens/revoke', { accessTokens: true, refreshTokens: true });
+    await simAdmin(sim, 'POST', 'tokens/revoke', { accessTokens: true, refreshTokens: true });
     await assert.rejects(connector.read('Contact', id), (error: unknown) => {
       assert.ok(error instanceof SuperOfficeAuthError, String(error));
       assert.equal(error.retryable, false);
@@ -178,9 +139,9 @@ describe('superoffice integration: auth', () => {
     const { connector } = connect(sim, clock);
     const id = await firstContactId(sim);
     await connector.read('Contact', id);
-    const moved = await admin(sim, 'POST', 'tenant/move', {});
+    const moved = await simAdmin(sim, 'POST', 'tenant/move', {});
     assert.notEqual(await connector.read('Contact', id), null);
-    const counts = await requestCounts(sim);
+    const counts = await simRequestCounts(sim);
     assert.equal(countOf(counts, CONTACT_ROUTE, 421), 1);
     assert.ok(countOf(counts, 'GET /api/state/:ctx') >= 1);
     assert.ok(typeof moved['endpoint'] === 'string');
@@ -201,7 +162,7 @@ describe('superoffice integration: entities and lists', () => {
     const clock = new ManualClock(START);
     const sim = await simulator(clock);
     const { api, connector } = connect(sim, clock, { requestsPerSecond: 200 });
-    await admin(sim, 'POST', 'quirks', { archivePageSize: 3 });
+    await simAdmin(sim, 'POST', 'quirks', { archivePageSize: 3 });
     const ids: string[] = [];
     for await (const row of api.archiveRows('Contact', {
       select: ['contactId', 'name'],
@@ -209,7 +170,7 @@ describe('superoffice integration: entities and lists', () => {
     })) {
       ids.push(row.primaryKey);
     }
-    const state = await admin(sim, 'GET', 'state');
+    const state = await simAdmin(sim, 'GET', 'state');
     const expected = ((state['tenant'] as JsonObject)['contacts'] as JsonObject[]).map((c) =>
       JSON.stringify(c['contactId']),
     );
@@ -243,7 +204,7 @@ describe('superoffice integration: entities and lists', () => {
     clock.advance(86_400_000);
     const since = new Date(clock.now()).toISOString();
     clock.advance(5_000);
-    await admin(sim, 'POST', `act/RKAB/Contact/${id}`, { Department: 'Changed by a human' });
+    await simAdmin(sim, 'POST', `act/RKAB/Contact/${id}`, { Department: 'Changed by a human' });
     const page = await connector.list({ entityType: 'Contact', modifiedSince: since });
     assert.deepEqual(
       page.records.map((record) => record.id),
@@ -271,7 +232,7 @@ describe('superoffice integration: entities and lists', () => {
     ]);
     assert.equal(patched['Department'], 'JSON patched');
     clock.advance(2_000);
-    await admin(sim, 'POST', `act/RKAB/Contact/${id}`, { Department: 'A human was faster' });
+    await simAdmin(sim, 'POST', `act/RKAB/Contact/${id}`, { Department: 'A human was faster' });
     await assert.rejects(
       connector.write({
         entityType: 'Contact',
@@ -282,7 +243,7 @@ describe('superoffice integration: entities and lists', () => {
       StaleWriteError,
     );
     assert.equal((await connector.read('Contact', id))!.fields['Department'], 'A human was faster');
-    const counts = await requestCounts(sim);
+    const counts = await simRequestCounts(sim);
     assert.equal(countOf(counts, 'PATCH /{ctx}/api/v1/Contact/:id', 412), 1);
   });
 
@@ -345,12 +306,12 @@ describe('superoffice integration: entities and lists', () => {
     const { connector } = connect(sim, clock, { maxRateLimitWaitMs: 10_000 });
     const id = await firstContactId(sim);
     await connector.read('Contact', id);
-    await admin(sim, 'POST', 'faults', {
+    await simAdmin(sim, 'POST', 'faults', {
       status429: { everyNth: 2, retryAfterSeconds: 1, routes: [CONTACT_ROUTE] },
     });
     for (let i = 0; i < 3; i += 1) assert.notEqual(await connector.read('Contact', id), null);
-    await admin(sim, 'DELETE', 'faults');
-    const counts = await requestCounts(sim);
+    await simAdmin(sim, 'DELETE', 'faults');
+    const counts = await simRequestCounts(sim);
     assert.equal(countOf(counts, CONTACT_ROUTE, 200), 4);
     assert.ok(countOf(counts, CONTACT_ROUTE, 429) >= 1, JSON.stringify(counts[CONTACT_ROUTE]));
     assert.equal(countOf(counts, CONTACT_ROUTE), 4 + countOf(counts, CONTACT_ROUTE, 429));
@@ -364,11 +325,13 @@ describe('superoffice integration: transient faults', () => {
     const { connector } = connect(sim, clock, { requestTimeoutMs: 300 });
     const id = await firstContactId(sim);
     await connector.read('Contact', id);
-    await admin(sim, 'POST', 'faults', { status5xx: { everyNth: 2, status: 503 } });
+    await simAdmin(sim, 'POST', 'faults', { status5xx: { everyNth: 2, status: 503 } });
     for (let i = 0; i < 2; i += 1) assert.notEqual(await connector.read('Contact', id), null);
-    await admin(sim, 'POST', 'faults', { timeout: { everyNth: 2, hangMs: 2_000, routes: [CONTACT_ROUTE] } });
+    await simAdmin(sim, 'POST', 'faults', {
+      timeout: { everyNth: 2, hangMs: 2_000, routes: [CONTACT_ROUTE] },
+    });
     for (let i = 0; i < 2; i += 1) assert.notEqual(await connector.read('Contact', id), null);
-    await admin(sim, 'POST', 'faults', {
+    await simAdmin(sim, 'POST', 'faults', {
       status5xx: { everyNth: 1, status: 503, routes: ['POST /{ctx}/api/v1/Contact'] },
     });
     await assert.rejects(
@@ -378,52 +341,18 @@ describe('superoffice integration: transient faults', () => {
         return true;
       },
     );
-    await admin(sim, 'DELETE', 'faults');
-    const counts = await requestCounts(sim);
+    await simAdmin(sim, 'DELETE', 'faults');
+    const counts = await simRequestCounts(sim);
     assert.ok(countOf(counts, CONTACT_ROUTE, 503) >= 1, JSON.stringify(counts[CONTACT_ROUTE]));
     assert.equal(countOf(counts, 'POST /{ctx}/api/v1/Contact'), 1);
   });
 });
 
-interface Receiver {
-  readonly url: string;
-  readonly backend: Backend;
-  readonly outcomes: WebhookOutcome[];
-}
-
-/** A crmsync receiver without `crmsync serve`: buildServer + SQLite + the connector. */
-async function receiver(connector: SuperOfficeConnector, clock: Clock): Promise<Receiver> {
-  const temp: TempDir = makeTempDir('crmsync-so-');
-  const backend = openSqliteBackend({ path: `${temp.path}/crmsync.db`, durability: 'process', clock });
-  const outcomes: WebhookOutcome[] = [];
-  const base = createMetrics(backend.queue, { processMetrics: false });
-  const metrics = {
-    ...base,
-    countWebhook: (connection: string, outcome: WebhookOutcome) => {
-      outcomes.push(outcome);
-      base.countWebhook(connection, outcome);
-    },
-  };
-  const app: FastifyInstance = await buildServer({
-    connectors: new Map([['so', connector]]),
-    routes: new Map([['so', ['enrich']]]),
-    backend,
-    metrics,
-    logger: silentLogger,
-    clock,
-    bodyLimitBytes: 1_048_576,
-    ingest: { maxBatch: 64, maxWaitMs: 0 },
-    host: '127.0.0.1',
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  cleanups.push(async () => {
-    await app.close();
-    await backend.close();
-    temp.remove();
-  });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, backend, outcomes };
+/** A crmsync receiver (buildServer + SQLite) for the connection `so`, feeding the enrich flow. */
+async function receiver(connector: SuperOfficeConnector, clock: Clock): Promise<WebhookReceiver> {
+  const server = await startWebhookReceiver({ connection: 'so', connector, flows: ['enrich'], clock });
+  cleanups.push(() => server.close());
+  return server;
 }
 
 /** Signs exactly as the reference (§1.4) describes, with node:crypto only. */
@@ -431,8 +360,8 @@ function referenceSignature(secret: string, body: Buffer): string {
   return createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest('base64');
 }
 
-function post(url: string, body: Buffer, headers: Record<string, string>): Promise<Response> {
-  return fetch(`${url}/webhooks/so`, {
+function post(webhookUrl: string, body: Buffer, headers: Record<string, string>): Promise<Response> {
+  return fetch(webhookUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
     body,
@@ -458,17 +387,17 @@ describe('superoffice integration: webhooks', () => {
         WebhookName: 'crmsync',
       }),
     );
-    const valid = await post(server.url, body, {
+    const valid = await post(server.webhookUrl, body, {
       'X-SuperOffice-Signature': referenceSignature(WEBHOOK_SECRET, body),
     });
     assert.equal(valid.status, 200, await valid.clone().text());
     const tampered = Buffer.from(body);
     tampered[tampered.indexOf('485') + 2] = '6'.charCodeAt(0);
-    const rejected = await post(server.url, tampered, {
+    const rejected = await post(server.webhookUrl, tampered, {
       'X-SuperOffice-Signature': referenceSignature(WEBHOOK_SECRET, body),
     });
     assert.equal(rejected.status, 401);
-    assert.equal((await post(server.url, body, {})).status, 401);
+    assert.equal((await post(server.webhookUrl, body, {})).status, 401);
     const jobs = await server.backend.queue.list();
     assert.deepEqual(
       jobs.map((job) => job.recordKey),
@@ -484,7 +413,7 @@ describe('superoffice integration: webhooks', () => {
     const registered = await api.createWebhook({
       name: 'crmsync-test',
       events: ['contact.created', 'contact.changed'],
-      targetUrl: `${server.url}/webhooks/so`,
+      targetUrl: server.webhookUrl,
       secret: WEBHOOK_SECRET,
     });
     assert.ok(registered.WebhookId > 0);
@@ -494,8 +423,8 @@ describe('superoffice integration: webhooks', () => {
     );
     assert.equal((await api.getWebhook(registered.WebhookId))?.Name, 'crmsync-test');
 
-    await admin(sim, 'POST', 'quirks', { duplicateContactCreated: 2 });
-    const created = await admin(sim, 'POST', 'act/RKAB/Contact', { Name: 'Bremer Abenteuerland' });
+    await simAdmin(sim, 'POST', 'quirks', { duplicateContactCreated: 2 });
+    const created = await simAdmin(sim, 'POST', 'act/RKAB/Contact', { Name: 'Bremer Abenteuerland' });
     const id = JSON.stringify(created['id']);
     await eventually(() => server.outcomes.filter((outcome) => outcome === 'duplicate').length >= 1);
     const jobs = await server.backend.queue.list();
@@ -505,7 +434,7 @@ describe('superoffice integration: webhooks', () => {
     );
     assert.equal(jobs[0]!.inputCount, 1, 'the duplicate delivery was not folded in as a second input');
     // Every delivery was answered 200 at the first attempt: SuperOffice retries any other status.
-    const deliveries = (await admin(sim, 'GET', 'deliveries')) as unknown as { status: number }[];
+    const deliveries = (await simAdmin(sim, 'GET', 'deliveries')) as unknown as { status: number }[];
     assert.deepEqual(new Set(deliveries.map((delivery) => delivery.status)), new Set([200]));
     const payload = jobs[0]!.payloads[0] as JsonObject;
     assert.equal(JSON.stringify(payload).includes('"actorId":"485"'), true, JSON.stringify(payload));
@@ -520,7 +449,7 @@ describe('superoffice integration: webhooks', () => {
     const { connector, api } = connect(sim, clock);
     const server = await receiver(connector, clock);
     const result = await registerWebhook(api, {
-      targetUrl: `${server.url}/webhooks/so`,
+      targetUrl: server.webhookUrl,
       events: ['contact.created'],
       name: 'crmsync-cli',
       configuredSecret: undefined,
@@ -533,28 +462,17 @@ describe('superoffice integration: webhooks', () => {
     );
     assert.doesNotMatch(JSON.stringify(rows), new RegExp(result.generatedSecret ?? 'x'));
     // Until the operator configures the generated secret, real deliveries are refused (401), not queued.
-    await admin(sim, 'POST', 'act/RKAB/Contact', { Name: 'Hanse Logistik' });
+    await simAdmin(sim, 'POST', 'act/RKAB/Contact', { Name: 'Hanse Logistik' });
     await eventually(() => server.outcomes.includes('unauthorized'));
     assert.deepEqual(await server.backend.queue.list(), []);
   });
 });
 
-/** Runs `crmsync <args>` in-process with the superoffice commands and returns what it printed. */
+/** Runs `crmsync --config <configPath> <args>`, asserts success and returns what it printed. */
 async function runCli(args: string[], configPath: string): Promise<string> {
-  const program = new Command('crmsync').exitOverride();
-  registerSuperOfficeCommands(program, () => ({ config: configPath }));
-  const printed: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (chunk: string | Uint8Array) => {
-    printed.push(String(chunk));
-    return true;
-  };
-  try {
-    await program.parseAsync(['node', 'crmsync', ...args]);
-  } finally {
-    process.stdout.write = write;
-  }
-  return printed.join('');
+  const result = await runWithConfig(configPath, args);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout;
 }
 
 describe('superoffice integration: CLI', () => {
@@ -565,38 +483,12 @@ describe('superoffice integration: CLI', () => {
     const server = await receiver(connector, clock);
     const temp = makeTempDir('crmsync-so-cli-');
     cleanups.push(() => temp.remove());
-    const configPath = join(temp.path, 'crmsync.config.ts');
-    const entry = new URL('../../../src/index.ts', import.meta.url).href;
-    writeFileSync(
-      configPath,
-      `import { defineConfig } from '${entry}';
-export default defineConfig({
-  store: { kind: 'sqlite', path: ${JSON.stringify(join(temp.path, 'crmsync.db'))} },
-  connections: {
-    so: {
-      connector: 'superoffice',
-      options: {
-        clientId: ${JSON.stringify(sim.credentials.clientId)},
-        clientSecret: ${JSON.stringify(sim.credentials.clientSecret)},
-        refreshToken: ${JSON.stringify(sim.credentials.refreshToken)},
-        contextIdentifier: ${JSON.stringify(sim.credentials.contextIdentifier)},
-        authBaseUrl: ${JSON.stringify(sim.url)},
-      },
-    },
-  },
-});\n`,
+    const { configPath } = writeCrmsyncConfig(
+      temp.path,
+      `connections: { so: { connector: 'superoffice', options: ${JSON.stringify(simulatorConnectionOptions(sim))} } },`,
     );
     const registered = await runCli(
-      [
-        'superoffice',
-        'webhook',
-        'register',
-        'so',
-        '--url',
-        `${server.url}/webhooks/so`,
-        '--events',
-        'contact.changed',
-      ],
+      ['superoffice', 'webhook', 'register', 'so', '--url', server.webhookUrl, '--events', 'contact.changed'],
       configPath,
     );
     assert.match(registered, /^registered webhook (\d+) \(contact\.changed\)/);

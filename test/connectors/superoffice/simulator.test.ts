@@ -14,6 +14,7 @@ import type {
 import { startSuperOfficeSimulator } from '../../../src/connectors/superoffice/simulator/index.ts';
 import type { SimChangeEvent, WebhookHub } from '../../../src/connectors/superoffice/simulator/webhooks.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
+import { simAdminRequest } from '../../support/sim-admin.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';
 import { refreshFields, simAccessToken as accessToken, tokenUrl } from './support.ts';
 
@@ -542,13 +543,7 @@ describe('admin API', () => {
   let hub: RecordingHub;
   let call: ReturnType<typeof api>;
   const admin = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${sim.url}/_sim/${path}`, {
-      method,
-      ...(body !== undefined && {
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      }),
-    });
+    const response = await simAdminRequest(sim, method, path, body);
     return { status: response.status, body: await json<AdminBody>(response) };
   };
   before(async () => {

@@ -3,13 +3,12 @@
  * token revocation, moving the tenant to another cluster host, quirks, request counts and a state dump.
  */
 import type { FastifyInstance } from 'fastify';
+import { registerFaultRoutes, registerRequestCountRoutes } from '../../simulator-kit/index.ts';
+import type { FaultInjector, RequestStats } from '../../simulator-kit/index.ts';
 import type { TokenStore } from './auth.ts';
 import { entityKindOf } from './entities.ts';
 import type { SideTableQuirks } from './entity-columns.ts';
 import { badRequest, notFound } from './errors.ts';
-import { z } from 'zod';
-import { faultSettingsSchema } from './faults.ts';
-import type { FaultInjector, RequestStats } from './faults.ts';
 import type { SimState, EntityKind } from './model.ts';
 import type { Mutations } from './mutations.ts';
 import { addDemoRecords } from './seed.ts';
@@ -102,17 +101,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
     return { ok: true };
   });
 
-  app.get('/_sim/faults', () => options.faults.settings);
-  app.post('/_sim/faults', (request) => {
-    const parsed = faultSettingsSchema.safeParse(request.body);
-    if (!parsed.success) throw badRequest(`POST /_sim/faults: ${z.prettifyError(parsed.error)}`);
-    options.faults.set(parsed.data);
-    return { ok: true, faults: options.faults.settings };
-  });
-  app.delete('/_sim/faults', () => {
-    options.faults.clear();
-    return { ok: true };
-  });
+  registerFaultRoutes(app, options.faults, badRequest);
 
   app.post('/_sim/tokens/revoke', (request) => {
     const body = (request.body ?? {}) as { accessTokens?: boolean; refreshTokens?: boolean };
@@ -157,11 +146,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
     return { ok: true, quirks: options.quirks };
   });
 
-  app.get('/_sim/requests', () => options.stats.toJSON());
-  app.delete('/_sim/requests', () => {
-    options.stats.clear();
-    return { ok: true };
-  });
+  registerRequestCountRoutes(app, options.stats);
 
   app.get('/_sim/udefs', () => state.udefs.map((udef) => ({ owner: udef.owner, ...udefInfo(state, udef) })));
   app.get('/_sim/deliveries', () => options.hub.deliveries());

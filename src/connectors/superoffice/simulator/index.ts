@@ -12,8 +12,7 @@ import type { SuperOfficeSimulator, SuperOfficeSimulatorOptions } from './server
 import { WebhookHub } from './webhooks.ts';
 
 export type { SuperOfficeSimulator, SuperOfficeSimulatorOptions, WebhookHubOptions } from './server.ts';
-export type { ErrorBodyBuilder } from './errors.ts';
-export type { FaultRule, FaultSettings } from './faults.ts';
+export type { ErrorBodyBuilder, FaultRule, FaultSettings } from '../../simulator-kit/index.ts';
 export type { CoreQuirks } from './admin-routes.ts';
 export { DEMO_SEED } from './seed.ts';
 

@@ -4,20 +4,28 @@
  * API; state in memory, optionally persisted to a JSON file after every change and loaded on start.
  * `index.ts` supplies the real webhook hub; tests may supply a stand-in.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fastify } from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { systemClock } from '../../../ports/clock.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { Logger } from '../../../ports/logger.ts';
+import {
+  FaultInjector,
+  RequestStats,
+  SnapshotFile,
+  installFaultsAndStats,
+  installSimErrorHandlers,
+  listenOnPort,
+  persistAfterWrites,
+  requestRoute,
+} from '../../simulator-kit/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import type { CoreQuirks } from './admin-routes.ts';
 import { TokenStore, bearerCheck, registerAuthRoutes, registerCodeRoute } from './auth.ts';
 import type { AuthSettings, TokenData } from './auth.ts';
 import { DEFAULT_SIDE_TABLE_QUIRKS } from './entity-columns.ts';
-import { SimHttpError, netServerErrorBody, sendSimError } from './errors.ts';
+import { SimHttpError, netServerErrorBody } from './errors.ts';
 import type { ErrorBodyBuilder } from './errors.ts';
-import { FaultInjector, RequestStats, installFaultsAndStats } from './faults.ts';
 import { SimState } from './model.ts';
 import type { TenantData } from './model.ts';
 import { Mutations } from './mutations.ts';
@@ -139,22 +147,36 @@ export async function startSimulator(
   const tokens = new TokenStore(settings, clock);
   const faults = new FaultInjector();
   const stats = new RequestStats();
+  // The snapshot is built at write time, when the hub (created next) exists.
+  const persist = new SnapshotFile<PersistedState>({
+    path: options.persistFile,
+    owner: 'SuperOffice simulator',
+    version: 1,
+    // The hub is pluggable (tests pass stand-ins), so its part is not required.
+    requiredKeys: ['tenant', 'tokens', 'quirks'],
+    snapshot: () => ({
+      version: 1,
+      tenant: state.toJSON(),
+      tokens: tokens.toJSON(),
+      hub: hub.toJSON(),
+      quirks,
+    }),
+  });
   const hub = createHub({
     contextIdentifier: ctx,
     clock,
     ...options.webhookDelivery,
     ...(options.logger !== undefined && { logger: options.logger }),
-    // Error counters and TooManyErrors survive a restart when persisted; schedulePersist is defined below.
-    onChange: () => schedulePersist(),
+    // Error counters and TooManyErrors survive a restart when persisted.
+    onChange: () => persist.schedule(),
   });
 
   const seedFresh = (records: boolean) => {
     state.clear();
     seedDemoTenant(state, settings.apiAssociateId, records);
   };
-  const persistFile = options.persistFile;
-  if (persistFile !== undefined && existsSync(persistFile)) {
-    const saved = JSON.parse(readFileSync(persistFile, 'utf8')) as PersistedState;
+  const saved = persist.read();
+  if (saved !== undefined) {
     state.load(saved.tenant);
     tokens.load(saved.tokens);
     hub.load(saved.hub);
@@ -163,45 +185,18 @@ export async function startSimulator(
     seedFresh(options.seed ?? true);
   }
 
-  let persistTimer: NodeJS.Immediate | undefined;
-  const writeNow = () => {
-    persistTimer = undefined;
-    if (persistFile === undefined) return;
-    const data: PersistedState = {
-      version: 1,
-      tenant: state.toJSON(),
-      tokens: tokens.toJSON(),
-      hub: hub.toJSON(),
-      quirks,
-    };
-    // Write then rename, so a crash mid-write never leaves a half file behind.
-    writeFileSync(`${persistFile}.tmp`, JSON.stringify(data));
-    renameSync(`${persistFile}.tmp`, persistFile);
-  };
-  // Many changes in one tick cost one write.
-  const schedulePersist = () => {
-    if (persistFile !== undefined && persistTimer === undefined) persistTimer = setImmediate(writeNow);
-  };
-
   const app = fastify({ logger: false, forceCloseConnections: true });
   installBodyParsers(app);
-  app.setErrorHandler((error: unknown, _request: FastifyRequest, reply) => {
-    if (error instanceof SimHttpError) return sendSimError(reply, error, errorBody);
-    const status = (error as Partial<FastifyError>).statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500)
-      return sendSimError(reply, new SimHttpError(status, 'BadRequest', (error as Error).message), errorBody);
-    // A simulator bug, not a simulated fault: tell whoever runs it (the sandbox logs it).
-    options.logger?.error({ err: error }, 'superoffice simulator: unexpected error');
-    return sendSimError(reply, new SimHttpError(500, 'InternalServerError', 'Simulator error.'), errorBody);
+  installSimErrorHandlers(app, {
+    errorBody,
+    name: 'superoffice simulator',
+    logger: options.logger,
+    internalErrorMessage: 'Simulator error.',
+    notFoundMessage: (request) => `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`,
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendSimError(
-      reply,
-      new SimHttpError(404, 'NotFound', `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`),
-      errorBody,
-    ),
-  );
-  installFaultsAndStats(app, { faults, stats, contextIdentifier: ctx });
+  // Route templates name the tenant `{ctx}`, so fault rules and counts do not depend on the tenant.
+  const routeOf = (request: FastifyRequest) => requestRoute(request).replace(`/${ctx}/`, '/{ctx}/');
+  installFaultsAndStats(app, { faults, stats, routeOf });
 
   // The port is known only after listen; routes read the hosts through these variables.
   let primaryHost = '';
@@ -224,16 +219,13 @@ export async function startSimulator(
         : undefined,
     );
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    if (request.method !== 'GET' && reply.statusCode < 400) schedulePersist();
-    done();
-  });
+  persistAfterWrites(app, persist);
 
   const mutations = new Mutations({
     state,
     clock,
     emit: (event) => hub.emit(event),
-    onChange: schedulePersist,
+    onChange: () => persist.schedule(),
     quirks: () => quirks,
   });
   const authenticate = bearerCheck(tokens);
@@ -277,9 +269,7 @@ export async function startSimulator(
       return tenantUrl();
     },
   });
-  await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const port = await listenOnPort(app, options);
   primaryHost = `127.0.0.1:${port}`;
   alternateHost = `localhost:${port}`;
   tenantHost = primaryHost;
@@ -301,10 +291,7 @@ export async function startSimulator(
     hub,
     close: async () => {
       faults.close();
-      if (persistTimer !== undefined) {
-        clearImmediate(persistTimer);
-        writeNow();
-      } else if (persistFile !== undefined) writeNow();
+      persist.flush();
       await hub.close();
       await app.close();
     },

@@ -1,14 +1,11 @@
 /**
- * One webhook POST as NetServer sends it (reference §1.2, §1.4): the PascalCase payload, the headers, the
- * signature over the exact body bytes, and a single HTTP attempt with a timeout that reports the target's
- * status, `'error'` (connection failure) or `'timeout'`.
+ * One webhook POST as NetServer sends it (reference §1.2, §1.4): the PascalCase payload, the headers and
+ * the signature over the exact body bytes. The single HTTP attempt is the simulator kit's `postWebhook`.
  *
  * The signature is computed here with node:crypto rather than with the connector's verifier, so that the
  * simulator and the connector stay independent descriptions of the vendor: a shared bug would go unseen.
  */
 import { createHmac } from 'node:crypto';
-import type { Dispatcher } from 'undici';
-import { request } from 'undici';
 
 /** The User-Agent of the documented examples (the version varies by tenant). */
 export const NETSERVER_USER_AGENT = 'NetServer-Webhook/8.8.6684.1719';
@@ -29,9 +26,6 @@ export interface WebhookPayload {
   /** Foreign keys on `*.deleted`. */
   readonly Values?: Readonly<Record<string, unknown>>;
 }
-
-/** What one attempt came to: the target's HTTP status, a connection error, or no answer in time. */
-export type AttemptOutcome = number | 'error' | 'timeout';
 
 /**
  * The vendor's timestamp: UTC with exactly seven fraction digits and `Z` (`2018-04-24T07:50:50.6812131Z`).
@@ -69,45 +63,4 @@ export function deliveryHeaders(options: {
     'X-SuperOffice-Retry': String(retry),
     ...(payload.Event === 'test' && { 'X-Hook-Test': 'true' }),
   };
-}
-
-/** Sends one POST. Never throws: failures are outcomes. An abort by `signal` (shutdown) gives `'aborted'`. */
-export async function postWebhook(options: {
-  readonly url: string;
-  readonly body: Buffer;
-  readonly headers: Record<string, string>;
-  readonly timeoutMs: number;
-  readonly signal: AbortSignal;
-  readonly dispatcher: Dispatcher;
-}): Promise<AttemptOutcome | 'aborted'> {
-  const timeout = new AbortController();
-  // An own timer rather than AbortSignal.timeout(): it is cleared at once, so close() leaves no timers behind.
-  const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
-  try {
-    const response = await request(options.url, {
-      method: 'POST',
-      headers: options.headers,
-      body: options.body,
-      dispatcher: options.dispatcher,
-      signal: AbortSignal.any([options.signal, timeout.signal]),
-    });
-    // The answer's body is irrelevant (only the status counts) but must be read to free the connection.
-    await response.body.dump();
-    return response.statusCode;
-  } catch {
-    if (options.signal.aborted) return 'aborted';
-    return timeout.signal.aborted ? 'timeout' : 'error';
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The target as it may appear in messages and logs: without query and credentials, which may hold tokens. */
-export function redactTargetUrl(targetUrl: string): string {
-  try {
-    const url = new URL(targetUrl);
-    return `${url.origin}${url.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
 }

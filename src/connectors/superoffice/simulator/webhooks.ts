@@ -3,9 +3,9 @@
  * on save, and delivery of the changes the simulator core emits, signed, retried and switched to
  * TooManyErrors as NetServer does.
  *
- * Delivery, per webhook (see webhook-lane.ts): events are delivered in order, one at a time; webhooks run
- * concurrently. One retry cycle is up to 3 attempts (1 s before the 2nd, 4 s before the 3rd; `retryDelaysMs`),
- * all with the same EventId. A failed cycle puts the payload at the back of the webhook's queue. Anything but
+ * Delivery, per webhook (the simulator kit's `DeliveryLane`): events are delivered in order, one at a time;
+ * webhooks run concurrently. One retry cycle is up to 3 attempts (1 s before the 2nd, 4 s before the 3rd;
+ * `retryDelaysMs`), all with the same EventId. A failed cycle puts the payload at the back of the webhook's queue. Anything but
  * 200, a connection error or a timeout is a failed attempt; after 9 failed attempts in a row the webhook's
  * State becomes TooManyErrors, its pending deliveries are dropped, and nothing is delivered until the owner
  * sets State back to Active with PUT.
@@ -34,16 +34,10 @@ import { systemClock } from '../../../ports/clock.ts';
 import type { Logger } from '../../../ports/logger.ts';
 import { authenticatedAssociateId } from './auth.ts';
 import { SimHttpError, badRequest, notFound } from './errors.ts';
-import type { AttemptOutcome, WebhookPayload } from './webhook-delivery.ts';
-import {
-  deliveryHeaders,
-  encodePayload,
-  formatWebhookTimestamp,
-  postWebhook,
-  redactTargetUrl,
-} from './webhook-delivery.ts';
-import { DeliveryLane } from './webhook-lane.ts';
-import type { LaneOutcome } from './webhook-lane.ts';
+import { DeliveryLane, postWebhook, redactTargetUrl } from '../../simulator-kit/index.ts';
+import type { AttemptOutcome, LaneOutcome } from '../../simulator-kit/index.ts';
+import type { WebhookPayload } from './webhook-delivery.ts';
+import { deliveryHeaders, encodePayload, formatWebhookTimestamp } from './webhook-delivery.ts';
 import {
   DEFAULT_WEBHOOK_DEFINITION,
   describeAssociateById,

@@ -1,6 +1,7 @@
 /**
- * Request budget per tenant: a token bucket, and parsing of 429 `Retry-After`. The bucket runs on a monotonic
- * time source, not the engine's Clock, because it really waits (a manual test clock would never refill it).
+ * Request budget per connection: a token bucket in front of every vendor call (`Retry-After` parsing is in
+ * core/retry-after.ts). The bucket runs on a monotonic time source, not the engine's Clock, because it really
+ * waits (a manual test clock would never refill it).
  */
 
 /** A token bucket: `ratePerSecond` tokens a second, bursts up to `burst`. */

@@ -1,18 +1,17 @@
 /**
- * Switchable faults and request accounting for the simulator (DESIGN.md "Simulators"): latency, 429 with
- * Retry-After, 5xx and hanging requests, each on every n-th matching request or with a probability drawn
- * from a seeded PRNG (so a failing run can be repeated), optionally limited to route templates. The vendor's
- * throttling is [UNCONFIRMED] (reference §5), which is why all of this is opt-in.
+ * Switchable faults (DESIGN.md "Simulators"): latency, 429 with Retry-After, 5xx and hanging requests, each
+ * on every n-th matching request or with a probability drawn from a seeded PRNG (so a failing run can be
+ * repeated), optionally limited to route templates. The vendors' throttling is mostly [UNCONFIRMED], which
+ * is why all of this is opt-in.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { SimHttpError } from './errors.ts';
-import { seededRandom } from '../../../core/random.ts';
+import { seededRandom } from '../../core/random.ts';
+import { SimHttpError } from './http-error.ts';
 
 const faultRuleShape = {
   everyNth: z.number().int().positive().optional(),
   probability: z.number().min(0).max(1).optional(),
-  /** Route templates as in `/_sim/requests` (e.g. `GET /{ctx}/api/v1/Contact/:id`); default every route. */
+  /** Route templates as `/_sim/requests` names them (e.g. `GET /{ctx}/api/v1/Contact/:id`); default all. */
   routes: z.array(z.string()).optional(),
 };
 
@@ -47,12 +46,6 @@ export interface FaultRule {
   readonly routes?: readonly string[] | undefined;
 }
 
-/** The route template of a request, with the tenant's context identifier replaced by `{ctx}`. */
-export function routeTemplate(request: FastifyRequest, contextIdentifier: string): string {
-  const url = request.routeOptions.url ?? '(unmatched)';
-  return `${request.method} ${url.replace(`/${contextIdentifier}/`, '/{ctx}/')}`;
-}
-
 /** Holds the active faults and decides, per request, which one fires. */
 export class FaultInjector {
   #settings: FaultSettings = {};
@@ -67,10 +60,12 @@ export class FaultInjector {
     this.#counters.clear();
   }
 
+  /** The active faults. */
   get settings(): FaultSettings {
     return this.#settings;
   }
 
+  /** Switches every fault off. */
   clear(): void {
     this.set({});
   }
@@ -85,7 +80,7 @@ export class FaultInjector {
     return true;
   }
 
-  /** Applies the faults to one request: waits, hangs, or throws the error to answer with. */
+  /** Applies the faults to one request of `route`: waits, hangs (then calls `destroy`), or throws the answer. */
   async apply(route: string, destroy: () => void): Promise<void> {
     const settings = this.#settings;
     if (settings.latencyMs !== undefined && settings.latencyMs > 0) await this.#wait(settings.latencyMs);
@@ -125,55 +120,4 @@ export class FaultInjector {
   close(): void {
     for (const done of [...this.#hanging]) done();
   }
-}
-
-/** Counts of requests per route template and status (`GET /_sim/requests`); status 0 = dropped unanswered. */
-export class RequestStats {
-  readonly #counts = new Map<string, Map<number, number>>();
-
-  record(route: string, status: number): void {
-    const byStatus = this.#counts.get(route) ?? new Map<number, number>();
-    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-    this.#counts.set(route, byStatus);
-  }
-
-  /** `{total, routes: {"GET /{ctx}/api/v1/Contact/:id": {"200": 3}}}` */
-  toJSON(): { total: number; routes: Record<string, Record<string, number>> } {
-    let total = 0;
-    const routes: Record<string, Record<string, number>> = {};
-    for (const [route, byStatus] of [...this.#counts].sort(([a], [b]) => a.localeCompare(b))) {
-      routes[route] = {};
-      for (const [status, count] of byStatus) {
-        routes[route][String(status)] = count;
-        total += count;
-      }
-    }
-    return { total, routes };
-  }
-
-  clear(): void {
-    this.#counts.clear();
-  }
-}
-
-/** Installs fault injection and request counting on every route outside the admin API. */
-export function installFaultsAndStats(
-  app: FastifyInstance,
-  options: { faults: FaultInjector; stats: RequestStats; contextIdentifier: string },
-): void {
-  const isAdmin = (request: FastifyRequest) => request.url.startsWith('/_sim/');
-  app.addHook('onRequest', async (request, reply) => {
-    if (isAdmin(request)) return;
-    const route = routeTemplate(request, options.contextIdentifier);
-    await options.faults.apply(route, () => {
-      // Nothing more runs for this request; it is counted with status 0 ("dropped, never answered").
-      void reply.hijack();
-      reply.raw.destroy();
-      options.stats.record(route, 0);
-    });
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    if (isAdmin(request)) return;
-    options.stats.record(routeTemplate(request, options.contextIdentifier), reply.statusCode);
-  });
 }

@@ -1,9 +1,11 @@
 /**
- * SuperOffice spells the same key differently per surface: entity endpoints use PascalCase (`ContactId`),
- * archive rows camelCase (`contactId`), webhook payloads DB column names (`contact_id`, `orgNr`). The system we
+ * Reading vendor JSON whose keys are spelt differently per surface. SuperOffice's entity endpoints use
+ * PascalCase (`ContactId`), archive rows camelCase (`contactId`), webhook payloads DB column names
+ * (`contact_id`); advoware's seeds use camelCase where older advo-net endpoints use PascalCase. The system we
  * replace scattered `x.get('ContactId') or x.get('contactId')` special cases (seed 001); this is the one place
  * that reads keys case-insensitively instead.
  */
+import type { JsonObject } from '../../core/types.ts';
 
 /** The value under `key` in `object`, matching the key case-insensitively; an exact match wins. */
 export function getField(object: Readonly<Record<string, unknown>>, key: string): unknown {
@@ -15,7 +17,7 @@ export function getField(object: Readonly<Record<string, unknown>>, key: string)
   return undefined;
 }
 
-/** A string or integer id under `key` as a string (the vendor sends `PrimaryKey` as either), or undefined. */
+/** A string or integer id under `key` as a string (vendors send ids as either), or undefined. */
 export function getId(object: Readonly<Record<string, unknown>>, key: string): string | undefined {
   const value = getField(object, key);
   if (typeof value === 'number' && Number.isInteger(value)) return String(value);
@@ -26,4 +28,9 @@ export function getId(object: Readonly<Record<string, unknown>>, key: string): s
 /** `true` when `object` is a plain JSON object (not null, not an array). */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** {@link isObject} for values known to be parsed JSON: narrows to a {@link JsonObject}. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return isObject(value);
 }

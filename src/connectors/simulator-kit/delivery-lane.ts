@@ -1,8 +1,9 @@
 /**
- * The delivery queue of one webhook. Events are delivered one after the other, in the order they were
- * emitted, while different webhooks' lanes run concurrently. A lane drains in batches: everything pending
- * when it starts (or finishes the previous batch) is one batch, which the `reorder` quirk shuffles. The first
- * batch starts on the next turn of the event loop, so events emitted together form one batch.
+ * The delivery queue of one webhook target. Events are delivered one after the other, in the order they
+ * were emitted, while different targets' lanes run concurrently. A lane drains in batches: everything
+ * pending when it starts (or finishes the previous batch) is one batch, which the `reorder` option shuffles
+ * (a vendor quirk, e.g. SuperOffice's reordered deliveries). The first batch starts on the next turn of the
+ * event loop, so events emitted together form one batch.
  */
 
 /** What became of one item: finished (delivered or given up), or to be tried again at the back of the queue. */
@@ -28,7 +29,7 @@ export function shuffleInPlace<T>(items: T[], random: () => number): void {
   }
 }
 
-/** One webhook's queue. */
+/** One webhook target's queue. */
 export class DeliveryLane<T> {
   readonly #options: DeliveryLaneOptions<T>;
   readonly #queue: T[] = [];

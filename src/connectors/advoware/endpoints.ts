@@ -1,0 +1,289 @@
+/**
+ * Typed calls of the advoware API used by the connector and the sync flow (reference §4-6, seeds 003/004):
+ * Beteiligte (read, list, create, full-replace update) and their Kommunikationen (list, create, update).
+ *
+ * Writes follow seed 004: advoware has no conditional write and PUT replaces the whole record, so an update
+ * is read-modify-write (GET, merge the changes, PUT the whole object), and the new `rowId` is read back with
+ * a GET after every POST and PUT (the write answers may lack it).
+ *
+ * There is deliberately no delete: DELETE of a Kommunikation is answered 403 (seed 003). To "remove" one,
+ * blank it with {@link AdvowareApi.updateKommunikation} (`tlf: ''`, `online: false`) and put a marker into
+ * `bemerkung` that lets the slot be reused later; seed 003's sync writes `[ESPOCRM-SLOT:<kommKz>]`.
+ */
+import { InputError, StaleWriteError } from '../../core/errors.ts';
+import type { JsonObject, JsonValue } from '../../core/types.ts';
+import { getField, isObject } from '../shared/casing.ts';
+import type { AdvowareClient, AdvowareResponse } from './client.ts';
+import { AdvowareApiError } from './errors.ts';
+import { isKommKz, parseKommunikation } from './kommunikation.ts';
+import type { Kommunikation, KommunikationChanges, NewKommunikation } from './kommunikation.ts';
+import { ROW_ID_FIELD, createdIdOf, mergeForPut, rowIdOf, singleRecord } from './records.ts';
+
+/** [SEED] The Beteiligte resource below the API base. */
+const BETEILIGTE = 'api/v1/advonet/Beteiligte';
+/** The embedded list of a Beteiligte body (seed 003). */
+const KOMMUNIKATION_FIELD = 'kommunikation';
+
+/** A Beteiligter after a write, as read back. */
+export interface BeteiligterWrite {
+  readonly betNr: string;
+  /** The record as read back after the write. */
+  readonly record: JsonObject;
+  /** The new `rowId` (null if the API sent none). */
+  readonly rowId: string | null;
+}
+
+/** A Kommunikation after a write, as read back, with its Beteiligter's new `rowId`. */
+export interface KommunikationWrite {
+  readonly kommunikation: Kommunikation;
+  /**
+   * The parent's `rowId` after the write. A Kommunikation change counts as a change of the Beteiligter
+   * (seed 003); whether advoware changes the parent's rowId or only the item's is [UNCONFIRMED].
+   */
+  readonly beteiligterRowId: string | null;
+}
+
+/** A read-modify-write guard: the write fails with StaleWriteError when the current rowId differs. */
+export interface RowIdCondition {
+  readonly expectedRowId?: string | null;
+}
+
+/** Query of {@link AdvowareApi.listBeteiligte}. [UNCONFIRMED] Paging by skip/take (reference §6). */
+export interface BeteiligteQuery {
+  readonly skip?: number;
+  readonly take?: number;
+}
+
+function betNrPath(betNr: string): string {
+  if (!/^\d+$/.test(betNr)) {
+    throw new InputError(
+      'ADVOWARE_ID_INVALID',
+      `A Beteiligter number is a positive integer, got "${betNr}".`,
+    );
+  }
+  return `${BETEILIGTE}/${betNr}`;
+}
+
+/** The objects of an answer that must be a JSON array (collections are bare arrays, reference §6). */
+function arrayOf(route: string, response: AdvowareResponse): JsonObject[] {
+  if (!Array.isArray(response.body)) {
+    throw new AdvowareApiError(`${route} answered ${response.status} without a JSON array.`, {
+      status: response.status,
+      route,
+      retryable: false,
+    });
+  }
+  return response.body.filter((item): item is JsonObject => isObject(item));
+}
+
+function staleCheck(what: string, expected: string | null | undefined, current: string | null): void {
+  if (expected === undefined || expected === null || expected === current) return;
+  throw new StaleWriteError(
+    `${what} changed in advoware after the version this write was based on (rowId ${expected} -> ${String(current)}); re-read and retry.`,
+    { expected, current },
+  );
+}
+
+/** The endpoints over one {@link AdvowareClient}. */
+export class AdvowareApi {
+  readonly client: AdvowareClient;
+  /** JSON name of a Beteiligter's id ([UNCONFIRMED], option `betNrField`). */
+  readonly betNrField: string;
+
+  constructor(client: AdvowareClient, options: { betNrField: string }) {
+    this.client = client;
+    this.betNrField = options.betNrField;
+  }
+
+  /** `GET Beteiligte/{betNr}` (an object or a one-element array); null when it does not exist (404). */
+  async getBeteiligter(betNr: string): Promise<JsonObject | null> {
+    const route = 'GET Beteiligte/:betNr';
+    const response = await this.client.send({ method: 'GET', path: betNrPath(betNr), route, expect: [404] });
+    if (response.status === 404) return null;
+    const record = singleRecord(response.body);
+    if (record === undefined) {
+      throw new AdvowareApiError(
+        `${route} answered ${response.status} with neither an object nor a one-element array.`,
+        { status: response.status, route, retryable: false },
+      );
+    }
+    return record;
+  }
+
+  /** `GET Beteiligte?skip=&take=`: one page of the collection, a bare array. */
+  async listBeteiligte(query: BeteiligteQuery = {}): Promise<JsonObject[]> {
+    const route = 'GET Beteiligte';
+    const response = await this.client.send({
+      method: 'GET',
+      path: BETEILIGTE,
+      route,
+      query: { skip: query.skip, take: query.take },
+    });
+    return arrayOf(route, response);
+  }
+
+  /**
+   * `POST Beteiligte`, then `GET Beteiligte/{betNr}` for the stored record and its `rowId` (seed 004). The
+   * POST is never retried (it could create the record twice).
+   */
+  async createBeteiligter(fields: JsonObject): Promise<BeteiligterWrite> {
+    const route = 'POST Beteiligte';
+    const response = await this.client.send({ method: 'POST', path: BETEILIGTE, route, body: fields });
+    const betNr = createdIdOf(response.body, this.betNrField);
+    if (betNr === undefined) {
+      throw new AdvowareApiError(
+        `${route} answered ${response.status} without a readable id ("${this.betNrField}"): the Beteiligter was probably created; find it in advoware before retrying, and check the option betNrField.`,
+        { status: response.status, route, retryable: false },
+      );
+    }
+    return this.#readBack(betNr, 'POST');
+  }
+
+  /**
+   * Changes fields of a Beteiligter by read-modify-write: GET, merge `changes` into the whole object, PUT
+   * it, GET again for the new `rowId`. The id field and `rowId` cannot be changed. With `expectedRowId`, a
+   * record whose current rowId differs is not written (StaleWriteError); advoware has no conditional write,
+   * so a change between this GET and the PUT can still be overwritten.
+   */
+  async updateBeteiligter(
+    betNr: string,
+    changes: JsonObject,
+    condition: RowIdCondition = {},
+  ): Promise<BeteiligterWrite> {
+    const current = await this.getBeteiligter(betNr);
+    if (current === null) throw notFound(`Beteiligter ${betNr}`, 'PUT Beteiligte/:betNr');
+    staleCheck(`Beteiligter ${betNr}`, condition.expectedRowId, rowIdOf(current));
+    const body = mergeForPut(current, changes, [this.betNrField, ROW_ID_FIELD]);
+    await this.client.send({ method: 'PUT', path: betNrPath(betNr), route: 'PUT Beteiligte/:betNr', body });
+    return this.#readBack(betNr, 'PUT');
+  }
+
+  /** `GET Beteiligte/{betNr}/Kommunikationen`: the items of the sub-resource. */
+  async listKommunikationen(betNr: string): Promise<Kommunikation[]> {
+    const route = 'GET Beteiligte/:betNr/Kommunikationen';
+    const response = await this.client.send({
+      method: 'GET',
+      path: `${betNrPath(betNr)}/Kommunikationen`,
+      route,
+      expect: [404],
+    });
+    if (response.status === 404) throw notFound(`Beteiligter ${betNr}`, route);
+    return parseItems(arrayOf(route, response));
+  }
+
+  /**
+   * `POST Beteiligte/{betNr}/Kommunikationen` with `tlf`, `kommKz` and the optional `bemerkung` and
+   * `online`, then a GET of the Beteiligter for the new item's and the parent's `rowId`. Never retried.
+   */
+  async createKommunikation(betNr: string, item: NewKommunikation): Promise<KommunikationWrite> {
+    if (!isKommKz(item.kommKz)) {
+      throw new InputError(
+        'ADVOWARE_KOMMKZ_INVALID',
+        `kommKz must be an integer from 1 (TelGesch) to 12 (Bea), got ${String(item.kommKz)}.`,
+      );
+    }
+    const route = 'POST Beteiligte/:betNr/Kommunikationen';
+    const body: JsonObject = {
+      tlf: item.tlf,
+      kommKz: item.kommKz,
+      ...(item.bemerkung !== undefined && { bemerkung: item.bemerkung }),
+      ...(item.online !== undefined && { online: item.online }),
+    };
+    const response = await this.client.send({
+      method: 'POST',
+      path: `${betNrPath(betNr)}/Kommunikationen`,
+      route,
+      body,
+    });
+    const id = createdIdOf(response.body, 'id');
+    if (id === undefined) {
+      throw new AdvowareApiError(
+        `${route} answered ${response.status} without the new item's id: it was probably created; list the Beteiligter's Kommunikationen before retrying.`,
+        { status: response.status, route, retryable: false },
+      );
+    }
+    return this.#readKommunikationBack(betNr, Number(id));
+  }
+
+  /**
+   * Changes `tlf`, `bemerkung` and/or `online` of a Kommunikation by read-modify-write: the current item
+   * is read, the three writable fields are merged and PUT (nothing else is sent: `kommKz` is read-only and
+   * never sent, seed 003), then read back with its Beteiligter's new `rowId`. `expectedRowId` is compared
+   * with the item's current rowId.
+   */
+  async updateKommunikation(
+    betNr: string,
+    id: number,
+    changes: KommunikationChanges,
+    condition: RowIdCondition = {},
+  ): Promise<KommunikationWrite> {
+    const route = 'PUT Beteiligte/:betNr/Kommunikationen/:id';
+    const { items } = await this.#kommunikationen(betNr);
+    const current = items.find((item) => item.id === id);
+    if (current === undefined) throw notFound(`Kommunikation ${id} of Beteiligter ${betNr}`, route);
+    staleCheck(`Kommunikation ${id} of Beteiligter ${betNr}`, condition.expectedRowId, current.rowId);
+    // Unchanged values go back exactly as read (a null bemerkung stays null, not '').
+    const unchanged = (name: string, fallback: JsonValue) =>
+      (getField(current.raw, name) as JsonValue | undefined) ?? fallback;
+    const body: JsonObject = {
+      tlf: changes.tlf ?? unchanged('tlf', current.tlf),
+      bemerkung: changes.bemerkung !== undefined ? changes.bemerkung : unchanged('bemerkung', null),
+      online: changes.online ?? current.online,
+    };
+    await this.client.send({
+      method: 'PUT',
+      path: `${betNrPath(betNr)}/Kommunikationen/${id}`,
+      route,
+      body,
+    });
+    return this.#readKommunikationBack(betNr, id);
+  }
+
+  /** The Beteiligter after a write; it must exist, since the write just succeeded. */
+  async #readBack(betNr: string, after: 'POST' | 'PUT'): Promise<BeteiligterWrite> {
+    const record = await this.getBeteiligter(betNr);
+    if (record === null)
+      throw notFound(`Beteiligter ${betNr} (read back after ${after})`, 'GET Beteiligte/:betNr');
+    return { betNr, record, rowId: rowIdOf(record) };
+  }
+
+  /**
+   * The Kommunikationen of a Beteiligter with its `rowId`, in one GET when the body embeds
+   * `kommunikation[]` (seed 003), else from the sub-resource as well.
+   */
+  async #kommunikationen(betNr: string): Promise<{ items: Kommunikation[]; rowId: string | null }> {
+    const record = await this.getBeteiligter(betNr);
+    if (record === null) throw notFound(`Beteiligter ${betNr}`, 'GET Beteiligte/:betNr');
+    const embedded = getField(record, KOMMUNIKATION_FIELD);
+    const items = Array.isArray(embedded)
+      ? parseItems(embedded.filter((item): item is JsonObject => isObject(item)))
+      : await this.listKommunikationen(betNr);
+    return { items, rowId: rowIdOf(record) };
+  }
+
+  async #readKommunikationBack(betNr: string, id: number): Promise<KommunikationWrite> {
+    const read = await this.#kommunikationen(betNr);
+    let { items } = read;
+    // An embedded list might lag behind the sub-resource; ask the sub-resource before giving up.
+    if (!items.some((item) => item.id === id)) items = await this.listKommunikationen(betNr);
+    const kommunikation = items.find((item) => item.id === id);
+    if (kommunikation === undefined)
+      throw notFound(
+        `Kommunikation ${id} of Beteiligter ${betNr} (read back after the write)`,
+        'GET Beteiligte/:betNr',
+      );
+    return { kommunikation, beteiligterRowId: read.rowId };
+  }
+}
+
+function parseItems(values: readonly JsonValue[]): Kommunikation[] {
+  return values.map(parseKommunikation).filter((item): item is Kommunikation => item !== null);
+}
+
+function notFound(what: string, route: string): AdvowareApiError {
+  return new AdvowareApiError(`${what} does not exist in advoware.`, {
+    status: 404,
+    route,
+    retryable: false,
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * The `advoware` connector: the advoware law-firm software through its REST API (see
+ * /work/shared/reference/advoware-api.md and seeds 003/004).
+ *
+ * - Access: base URL from the vendor's configurator (connectorUrl over relayUrl), HMAC-SHA512 signed token
+ *   request, Bearer token cached until `expiration_utc` (./auth.ts).
+ * - read/write/list of `Beteiligte`. The version token is `rowId`, which changes with every write and is the
+ *   only change marker advoware has (no timestamps, seed 004). Writes are read-modify-write PUTs with the
+ *   rowId read back; `expectedVersion` is compared with the current rowId before the PUT (StaleWriteError).
+ * - Kommunikationen are written through `.api` (the sync flow needs their own semantics), never deleted.
+ * - Webhooks: advoware is polled; the simulator's optional signed change webhooks are accepted when
+ *   `webhookSecret` is set (./webhook.ts).
+ * - check(): a token and one cheap collection call.
+ */
+import { InputError, WebhookAuthError } from '../../core/errors.ts';
+import type {
+  Connector,
+  ConnectorCheck,
+  ConnectorContext,
+  ConnectorFactory,
+  ListPage,
+  ListQuery,
+  VendorRecord,
+  WebhookRequest,
+  WebhookResult,
+  WriteRequest,
+  WriteResult,
+} from '../../ports/connector.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { getField } from '../shared/casing.ts';
+import { AdvowareClient } from './client.ts';
+import { AdvowareApi } from './endpoints.ts';
+import { advowareOptionsSchema } from './options.ts';
+import type { AdvowareOptions } from './options.ts';
+import { betNrOf, rowIdOf } from './records.ts';
+import { BETEILIGTE_ENTITY, parseAdvowareWebhook, verifyAdvowareWebhook } from './webhook.ts';
+
+export { advowareEnv, advowareOptionsSchema } from './options.ts';
+export type { AdvowareOptions } from './options.ts';
+export { AdvowareApi } from './endpoints.ts';
+export { AdvowareClient } from './client.ts';
+export { KOMM_KZ, guessKommKz } from './kommunikation.ts';
+export type { Kommunikation, KommKz } from './kommunikation.ts';
+export { signAdvowareWebhook } from './webhook.ts';
+export { isNaturalPerson } from './records.ts';
+
+const KIND = 'advoware';
+/** Largest page list() asks for, whatever the caller's limit. [INF] No documented maximum (reference §6). */
+const MAX_PAGE = 1_000;
+
+function requireEntity(name: string): typeof BETEILIGTE_ENTITY {
+  if (name.toLowerCase() !== BETEILIGTE_ENTITY.toLowerCase()) {
+    throw new InputError(
+      'ADVOWARE_ENTITY_UNSUPPORTED',
+      `The advoware connector handles Beteiligte, not "${name}".`,
+    );
+  }
+  return BETEILIGTE_ENTITY;
+}
+
+/** The list cursor: the `skip` of the next page, base64url-encoded so that callers treat it as opaque. */
+function encodeSkip(skip: number): string {
+  return Buffer.from(`skip:${skip}`, 'utf8').toString('base64url');
+}
+
+function decodeSkip(cursor: string): number {
+  const match = /^skip:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (match === null) {
+    throw new InputError(
+      'ADVOWARE_CURSOR_INVALID',
+      'The list cursor is not one this connector issued; start the list again.',
+    );
+  }
+  return Number(match[1]);
+}
+
+/** One advoware connection. */
+export class AdvowareConnector implements Connector {
+  readonly kind = KIND;
+  readonly connection: string;
+  /** The API endpoints (for tools and flows: Kommunikationen, the person/company rule, raw lists). */
+  readonly api: AdvowareApi;
+  readonly #options: AdvowareOptions;
+  readonly #logger: Logger;
+
+  constructor(context: ConnectorContext<AdvowareOptions>) {
+    this.connection = context.connection;
+    this.#options = context.options;
+    this.#logger = context.logger;
+    this.api = new AdvowareApi(new AdvowareClient(context), { betNrField: context.options.betNrField });
+  }
+
+  /** Verifies and parses the optional change webhooks; refused unless webhookSecret is configured. */
+  handleWebhook(request: WebhookRequest): WebhookResult {
+    const secret = this.#options.webhookSecret;
+    if (secret === undefined) {
+      throw new WebhookAuthError(
+        `Connection "${this.connection}" has no webhookSecret: advoware sends no webhooks and is normally polled. Set webhookSecret only for a sender that signs its change notices (such as the simulator).`,
+        'WEBHOOK_NOT_CONFIGURED',
+      );
+    }
+    verifyAdvowareWebhook(request, secret);
+    return parseAdvowareWebhook(request.rawBody, this.connection);
+  }
+
+  /** Reads a Beteiligter; `fields` is the body as sent (with `kommunikation[]`), version its rowId. */
+  async read(entityType: string, id: string): Promise<VendorRecord | null> {
+    const entity = requireEntity(entityType);
+    const body = await this.api.getBeteiligter(id);
+    return body === null ? null : { entityType: entity, id, fields: body, version: rowIdOf(body) };
+  }
+
+  /**
+   * Creates (POST) or updates (read-modify-write PUT) a Beteiligter and returns the rowId read back.
+   * `expectedVersion` is compared with the current rowId right before the PUT: advoware has no conditional
+   * write, so this narrows but cannot close the window for a lost update. Kommunikationen are not written
+   * here (their kind is read-only and they cannot be deleted): use `api.createKommunikation` and
+   * `api.updateKommunikation`.
+   */
+  async write(request: WriteRequest): Promise<WriteResult> {
+    requireEntity(request.entityType);
+    if (getField(request.fields, 'kommunikation') !== undefined) {
+      throw new InputError(
+        'ADVOWARE_FIELD_UNSUPPORTED',
+        'Kommunikationen cannot be written with the Beteiligter; use api.createKommunikation / api.updateKommunikation.',
+      );
+    }
+    const written =
+      request.id === undefined
+        ? await this.api.createBeteiligter(request.fields)
+        : await this.api.updateBeteiligter(request.id, request.fields, {
+            ...(request.expectedVersion !== undefined && { expectedRowId: request.expectedVersion }),
+          });
+    return { id: written.betNr, version: written.rowId };
+  }
+
+  /**
+   * Lists Beteiligte page by page through `skip`/`take` ([UNCONFIRMED] paging). advoware has no change
+   * timestamps (seed 004), so `modifiedSince` cannot filter: every record is listed and callers compare
+   * rowIds with what they stored. An answer with more rows than asked for means the API ignored the paging;
+   * it is returned whole as the last page.
+   */
+  async list(query: ListQuery): Promise<ListPage> {
+    const entityType = requireEntity(query.entityType);
+    const take = Math.min(MAX_PAGE, Math.max(1, query.limit ?? this.#options.listPageSize));
+    const skip = query.cursor === undefined ? 0 : decodeSkip(query.cursor);
+    const rows = await this.api.listBeteiligte({ skip, take });
+    const records: VendorRecord[] = [];
+    for (const fields of rows) {
+      const id = betNrOf(fields, this.#options.betNrField);
+      if (id === undefined) {
+        this.#logger.warn(
+          { connection: this.connection, field: this.#options.betNrField },
+          'advoware listed a Beteiligter without an id field; skipped (check the option betNrField)',
+        );
+        continue;
+      }
+      records.push({ entityType, id, fields, version: rowIdOf(fields) });
+    }
+    if (rows.length > take) {
+      this.#logger.warn(
+        { connection: this.connection, asked: take, got: rows.length },
+        'advoware ignored skip/take paging; the whole list is one page',
+      );
+      return { records, nextCursor: null };
+    }
+    return { records, nextCursor: rows.length < take ? null : encodeSkip(skip + rows.length) };
+  }
+
+  /** A token, then one cheap call (one row of the collection). Never throws. */
+  async check(): Promise<ConnectorCheck> {
+    const { user, kanzlei, database } = this.#options;
+    try {
+      const discovery = await this.api.client.auth.discovery();
+      await this.api.client.session();
+      const rows = await this.api.listBeteiligte({ skip: 0, take: 1 });
+      const sample = rows.length === 0 ? 'no Beteiligte yet' : 'Beteiligte readable';
+      return {
+        ok: true,
+        message: `authenticated as ${user} on Kanzlei ${kanzlei} (database ${database}) via ${discovery.source} ${discovery.apiBaseUrl}; ${sample}`,
+      };
+    } catch (error) {
+      return { ok: false, message: (error as Error).message };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.api.client.close();
+  }
+}
+
+/** Registers the `advoware` connector kind. */
+export const advowareConnector: ConnectorFactory<AdvowareOptions> = {
+  kind: KIND,
+  optionsSchema: advowareOptionsSchema,
+  create: (context: ConnectorContext<AdvowareOptions>) => new AdvowareConnector(context),
+};

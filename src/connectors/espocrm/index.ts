@@ -1,0 +1,287 @@
+/**
+ * The `espocrm` connector: EspoCRM through its REST API (see /work/shared/reference/espocrm-api.md and seeds
+ * 003-004, where it is the CRM side of the Advoware sync).
+ *
+ * - Webhooks: `Signature` (or legacy `X-Signature`) verified with the secretKey of the webhook id it names,
+ *   the event of that webhook from the connector state or the URL's `?event=` (./webhook-events.ts), the
+ *   batched array parsed into one change event per item (./webhook.ts). Never calls the vendor API.
+ * - read/write/list of any entity type (`Account`, `Contact`, `CBeteiligte`, ...). The version token is
+ *   `versionNumber` where the entity type has optimistic concurrency control, else `modifiedAt`.
+ *   Creates are POSTs (duplicate check on unless the entity setting skips it); updates are PATCHes of the
+ *   given fields, with `X-Version-Number` when the expected version is a version number (409 `modified` ->
+ *   StaleWriteError with the current values).
+ * - list(): `modifiedAt` ascending (the server adds `id` as the tie-breaker), `modifiedSince` as
+ *   `modifiedAt >= since`, and a keyset cursor (last modifiedAt and id) instead of offsets, so records that
+ *   change during a scan are neither skipped nor fatal: they reappear later in the order.
+ * - check(): `App/user`, "authenticated as API user NAME".
+ */
+import { InputError, WebhookAuthError } from '../../core/errors.ts';
+import type { JsonObject } from '../../core/types.ts';
+import type {
+  Connector,
+  ConnectorCheck,
+  ConnectorContext,
+  ConnectorFactory,
+  ListPage,
+  ListQuery,
+  VendorRecord,
+  WebhookRequest,
+  WebhookResult,
+  WriteRequest,
+  WriteResult,
+} from '../../ports/connector.ts';
+import { EspoCrmClient } from './client.ts';
+import { parseEspoDateTime, toEspoDateTime } from './datetime.ts';
+import { EspoCrmApi, TOTAL_NO_MORE, isVersionNumber, requireEntityType, versionOf } from './endpoints.ts';
+import type { AppUser } from './endpoints.ts';
+import { EspoCrmApiError, EspoCrmStaleWriteError } from './errors.ts';
+import { ESPOCRM_MAX_PAGE_SIZE, entitySettings, espoCrmOptionsSchema } from './options.ts';
+import type { EspoCrmOptions } from './options.ts';
+import { EVENT_QUERY_PARAMETER, WebhookEventDirectory } from './webhook-events.ts';
+import { parseEspoCrmWebhook, verifyEspoCrmWebhook } from './webhook.ts';
+import { Where } from './where.ts';
+import type { WhereItem } from './where.ts';
+
+export { espoCrmEnv, espoCrmOptionsSchema } from './options.ts';
+export type { EspoCrmOptions } from './options.ts';
+export { EspoCrmApi } from './endpoints.ts';
+export { EspoCrmClient } from './client.ts';
+export { Where } from './where.ts';
+export { signEspoCrmWebhook, signEspoCrmWebhookLegacy } from './webhook.ts';
+
+const KIND = 'espocrm';
+
+/** Where list() is in a scan: the last record returned, by (modifiedAt, id). */
+interface ListCursor {
+  readonly modifiedAt: string;
+  readonly id: string;
+}
+
+function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify([cursor.modifiedAt, cursor.id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): ListCursor {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 2) {
+      const [modifiedAt, id] = parsed as unknown[];
+      if (parseEspoDateTime(modifiedAt) !== null && typeof id === 'string' && id !== '') {
+        return { modifiedAt: modifiedAt as string, id };
+      }
+    }
+  } catch {
+    // fall through to the typed error
+  }
+  throw new InputError(
+    'ESPOCRM_CURSOR_INVALID',
+    'The list cursor is not one this connector issued; start the list again.',
+  );
+}
+
+/** `modifiedAt >= since`, in the vendor's second precision (a fraction of a second rounds down, so nothing is missed). */
+function modifiedSinceFilter(since: string): WhereItem {
+  const ms = Date.parse(since);
+  if (Number.isNaN(ms)) {
+    throw new InputError('ESPOCRM_DATE_INVALID', `modifiedSince is not an ISO 8601 date-time: "${since}"`);
+  }
+  const at = toEspoDateTime(ms);
+  return Where.or(Where.after('modifiedAt', at), Where.equals('modifiedAt', at));
+}
+
+/** Records after the cursor in the (modifiedAt, id) order. `after` is a plain `>`, for strings too. */
+function afterCursorFilter(cursor: ListCursor): WhereItem {
+  return Where.or(
+    Where.after('modifiedAt', cursor.modifiedAt),
+    Where.and(Where.equals('modifiedAt', cursor.modifiedAt), Where.after('id', cursor.id)),
+  );
+}
+
+/** One EspoCRM connection. */
+export class EspoCrmConnector implements Connector {
+  readonly kind = KIND;
+  readonly connection: string;
+  /** The API endpoints (for tools and flows that need more than read/write/list). */
+  readonly api: EspoCrmApi;
+  /** Which event each webhook delivers. */
+  readonly webhookEvents: WebhookEventDirectory;
+  readonly #options: EspoCrmOptions;
+  #apiUser: Promise<AppUser> | null = null;
+
+  constructor(context: ConnectorContext<EspoCrmOptions>) {
+    this.connection = context.connection;
+    this.#options = context.options;
+    this.api = new EspoCrmApi(new EspoCrmClient(context), context.options);
+    this.webhookEvents = new WebhookEventDirectory(context.state, context.connection, context.logger);
+  }
+
+  /** Verifies the signature, finds the webhook's event, parses the batch; never calls the vendor API. */
+  async handleWebhook(request: WebhookRequest): Promise<WebhookResult> {
+    const secrets = this.#options.webhookSecrets;
+    if (secrets === undefined) {
+      throw new WebhookAuthError(
+        `Connection "${this.connection}" has no webhookSecrets configured (ESPOCRM_WEBHOOK_SECRET); webhooks are refused.`,
+        'WEBHOOK_NOT_CONFIGURED',
+      );
+    }
+    const { webhookId } = verifyEspoCrmWebhook(request, secrets, {
+      acceptLegacy: this.#options.acceptLegacySignature,
+    });
+    const event = await this.webhookEvents.resolve(webhookId, request.query[EVENT_QUERY_PARAMETER]);
+    return { events: parseEspoCrmWebhook(request.rawBody, { connection: this.connection, event }) };
+  }
+
+  async read(entityType: string, id: string): Promise<VendorRecord | null> {
+    const record = await this.api.get(entityType, id);
+    return record === null ? null : { entityType, id, fields: record, version: versionOf(record) };
+  }
+
+  async write(request: WriteRequest): Promise<WriteResult> {
+    const { entityType, fields } = request;
+    if (request.id === undefined) {
+      const created = await this.api.create(entityType, fields, {
+        skipDuplicateCheck: entitySettings(this.#options, entityType).skipDuplicateCheck,
+      });
+      const id = created['id'];
+      if (typeof id !== 'string' || id === '') {
+        throw new EspoCrmApiError(`POST ${entityType} answered without an id.`, {
+          route: `POST ${entityType}`,
+          status: 200,
+          retryable: false,
+        });
+      }
+      return { id, version: versionOf(created) };
+    }
+    const expected = request.expectedVersion ?? null;
+    if (expected !== null && !isVersionNumber(expected))
+      await this.#checkModifiedAt(entityType, request.id, fields, expected);
+    const updated = await this.api.update(entityType, request.id, fields, {
+      ...(expected !== null && isVersionNumber(expected) && { versionNumber: Number(expected) }),
+    });
+    return { id: request.id, version: versionOf(updated) };
+  }
+
+  /**
+   * The expected version of an entity type without concurrency control is a `modifiedAt`. EspoCRM has no
+   * conditional update for it, so the record is read and compared first. This narrows the lost-update window
+   * to the time between the two calls; it does not close it (only `versionNumber` does, server-side), and a
+   * change within the same second as the expected version is not seen (`modifiedAt` has second precision).
+   */
+  async #checkModifiedAt(
+    entityType: string,
+    id: string,
+    fields: JsonObject,
+    expected: string,
+  ): Promise<void> {
+    const current = await this.api.get(entityType, id);
+    if (current === null) {
+      throw new EspoCrmApiError(`${entityType} ${id} does not exist in EspoCRM.`, {
+        route: `GET ${entityType}/:id`,
+        status: 404,
+      });
+    }
+    const version = versionOf(current);
+    if (version === expected) return;
+    const currentValues: JsonObject = {};
+    for (const name of Object.keys(fields)) currentValues[name] = current[name] ?? null;
+    const versionNumber = current['versionNumber'];
+    throw new EspoCrmStaleWriteError(
+      { route: `PATCH ${entityType}/:id`, subject: `${entityType} ${id}` },
+      currentValues,
+      typeof versionNumber === 'number' ? versionNumber : null,
+    );
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const entityType = requireEntityType(query.entityType);
+    const limit = Math.min(
+      ESPOCRM_MAX_PAGE_SIZE,
+      Math.max(1, Math.floor(query.limit ?? this.#options.pageSize)),
+    );
+    const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    const where =
+      cursor !== null
+        ? [afterCursorFilter(cursor)]
+        : query.modifiedSince !== undefined
+          ? [modifiedSinceFilter(query.modifiedSince)]
+          : [];
+    const select = entitySettings(this.#options, entityType).select;
+    const page = await this.api.list(
+      entityType,
+      {
+        where,
+        orderBy: 'modifiedAt',
+        order: 'asc',
+        maxSize: limit,
+        ...(select !== undefined && { select: [...new Set(['id', 'modifiedAt', ...select])] }),
+      },
+      { noTotal: true },
+    );
+    const records = page.list.map((fields) => this.#record(entityType, fields));
+    const last = page.list.at(-1);
+    const done =
+      last === undefined ||
+      page.list.length < limit ||
+      page.total === TOTAL_NO_MORE ||
+      (page.total >= 0 && page.list.length >= page.total);
+    return { records, nextCursor: done ? null : encodeCursor(this.#cursorAt(entityType, last)) };
+  }
+
+  async check(): Promise<ConnectorCheck> {
+    try {
+      const user = await this.apiUser();
+      const type = user.type === null || user.type === 'api' ? '' : ` (type ${user.type}, not an API user)`;
+      return {
+        ok: true,
+        message: `authenticated as API user ${user.userName} (id ${user.id})${type} at ${this.#options.baseUrl}`,
+      };
+    } catch (error) {
+      this.#apiUser = null;
+      return { ok: false, message: (error as Error).message };
+    }
+  }
+
+  /** Who the API user is (`App/user`), asked once per connector; its id is the actor of the engine's own writes. */
+  apiUser(): Promise<AppUser> {
+    this.#apiUser ??= this.api.appUser().catch((error: unknown) => {
+      this.#apiUser = null;
+      throw error;
+    });
+    return this.#apiUser;
+  }
+
+  close(): Promise<void> {
+    return this.api.client.close();
+  }
+
+  #record(entityType: string, fields: JsonObject): VendorRecord {
+    const id = fields['id'];
+    if (typeof id !== 'string' || id === '') {
+      throw new EspoCrmApiError(`GET ${entityType} listed a record without an id.`, {
+        route: `GET ${entityType}`,
+        status: 200,
+        retryable: false,
+      });
+    }
+    return { entityType, id, fields, version: versionOf(fields) };
+  }
+
+  #cursorAt(entityType: string, record: JsonObject): ListCursor {
+    const modifiedAt = record['modifiedAt'];
+    if (parseEspoDateTime(modifiedAt) === null) {
+      throw new EspoCrmApiError(`GET ${entityType} listed a record without a readable modifiedAt.`, {
+        route: `GET ${entityType}`,
+        status: 200,
+        retryable: false,
+      });
+    }
+    return { modifiedAt: modifiedAt as string, id: record['id'] as string };
+  }
+}
+
+/** Registers the `espocrm` connector kind. */
+export const espocrmConnector: ConnectorFactory<EspoCrmOptions> = {
+  kind: KIND,
+  optionsSchema: espoCrmOptionsSchema,
+  create: (context: ConnectorContext<EspoCrmOptions>) => new EspoCrmConnector(context),
+};

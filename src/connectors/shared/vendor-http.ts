@@ -1,0 +1,271 @@
+/**
+ * The HTTP client loop every vendor connector shares (undici), one instance per connection. Per call: wait for
+ * the connection's token bucket, send one attempt with the vendor's URL and authentication, then:
+ * - 5xx, timeouts, connection errors: retry with backoff, but only calls the vendor calls idempotent; a POST is
+ *   never repeated, it could create a record twice. Still no answer: the vendor's `onUnreachable`, then its
+ *   API error with status 0 (retryable);
+ * - 401, when the vendor can re-authenticate: a new session once and retry (a 401 was not processed, so even a
+ *   POST may be sent again); a second 401 is the vendor's error whatever the call expects;
+ * - 421 Misdirected Request, when the vendor can rediscover its host: once, and retry;
+ * - 429: wait `Retry-After` and retry while the total wait stays within `maxRateLimitWaitMs` (a 429 was not
+ *   processed, so even a POST is sent again); beyond it, the vendor's error with the wait as `retryAfterMs`;
+ * - 2xx and the statuses the call expects: the answer; anything else: the vendor's typed error.
+ * Every attempt is reported to the ApiCallRecorder by route template (./http-exchange.ts).
+ *
+ * What differs between vendors is a {@link VendorHttpHooks} object, never a copy of this loop.
+ */
+import { Agent } from 'undici';
+import { backoffDelay } from '../../core/backoff.ts';
+import type { BackoffPolicy } from '../../core/backoff.ts';
+import { parseRetryAfter } from '../../core/retry-after.ts';
+import type { JsonObject, JsonValue } from '../../core/types.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { ApiCallRecorder } from '../../ports/connector.ts';
+import { isJsonObject } from './casing.ts';
+import { exchange, headerValue, parseJsonOrText, transportOf } from './http-exchange.ts';
+import type { HttpTransport, ResponseHeaders } from './http-exchange.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+/** Backoff of transient failures within one call: 250 ms, 500 ms, 1 s ... capped at 5 s. */
+const RETRY_BACKOFF: BackoffPolicy = { baseMs: 250, maxMs: 5_000, jitter: 0.2 };
+/** Wait after a 429 without a readable Retry-After. */
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+/** Keep idle connections to the vendor open this long, so that a burst of calls reuses them. */
+const KEEP_ALIVE_MS = 10_000;
+
+/** HTTP methods of the vendor APIs. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What every vendor call has; each vendor adds how it is addressed (path, query). */
+export interface VendorRequest<Method extends HttpMethod = HttpMethod> {
+  readonly method: Method;
+  /** The route template for metrics and messages, e.g. `GET Contact/:id`. */
+  readonly route: string;
+  /** Sent as JSON. */
+  readonly body?: JsonValue;
+  /** Content-Type of the body (default `application/json`). */
+  readonly contentType?: string;
+  /** Extra request headers, lowercase names (e.g. `if-unmodified-since`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Non-2xx statuses the caller handles itself (e.g. 404 -> null, 412 -> StaleWriteError). */
+  readonly expect?: readonly number[];
+}
+
+/** A vendor answer: status, headers and the parsed JSON body (null when empty, text when not JSON). */
+export interface VendorResponse {
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  readonly body: JsonValue | null;
+}
+
+/** The limits every vendor's connection options carry (defaults in each vendor's options.ts). */
+export interface VendorHttpLimits {
+  /** Token bucket rate (and burst) of the connection. */
+  readonly requestsPerSecond: number;
+  /** Retries of transient failures of idempotent calls, per call. */
+  readonly maxRetries: number;
+  /** Total Retry-After wait per call before a 429 becomes an error. */
+  readonly maxRateLimitWaitMs: number;
+  /** Timeout for the response headers and again for the body. */
+  readonly requestTimeoutMs: number;
+}
+
+/** What a vendor client needs; vendors with tokens add the connector state. */
+export interface VendorClientDeps<Options extends VendorHttpLimits = VendorHttpLimits> {
+  readonly connection: string;
+  readonly options: Options;
+  readonly clock: Clock;
+  readonly apiCalls: ApiCallRecorder;
+  /** Jitter source of retry backoff (default Math.random). */
+  readonly random?: () => number;
+  /** Waits for Retry-After and backoff (default setTimeout); tests record them instead. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Where one attempt goes and the vendor's own headers for it. */
+export interface PreparedAttempt {
+  readonly url: string | URL;
+  /** Authentication and vendor headers; sent after the call's headers, so a call cannot override them. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The query of a call; undefined values are left out. */
+export type Query = Readonly<Record<string, string | number | undefined>>;
+
+/** What OAuth-style vendors address and authenticate an attempt with: a bearer token and the API base. */
+export interface BearerSession {
+  readonly accessToken: string;
+  /** The API base URL, ending in `/`. */
+  readonly apiBaseUrl: string;
+}
+
+/**
+ * An attempt at `path` (relative to the session's API base, or absolute) with `query` set and
+ * `Authorization: Bearer`, plus the vendor's `headers`.
+ */
+export function bearerAttempt(
+  session: BearerSession,
+  path: string,
+  query: Query = {},
+  headers: Readonly<Record<string, string>> = {},
+): PreparedAttempt {
+  const url = new URL(path, session.apiBaseUrl);
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) url.searchParams.set(name, String(value));
+  }
+  return { url: url.toString(), headers: { authorization: `Bearer ${session.accessToken}`, ...headers } };
+}
+
+/**
+ * A vendor's differences from the shared loop. `Session` is what an attempt is addressed and authenticated
+ * with (a token and the tenant's base URL), `void` for static credentials.
+ */
+export interface VendorHttpHooks<Call extends VendorRequest, Session> {
+  /** The session of a call's first attempt (cached, or fetched when needed). */
+  session(): Promise<Session>;
+  /**
+   * URL and headers of one attempt. Runs outside the attempt: a call that cannot be built is a bug and
+   * throws at once, it is neither retried nor reported as a vendor call.
+   */
+  prepare(call: Call, session: Session): PreparedAttempt;
+  /** Whether a failed attempt of `call` may be repeated without risk of doing the work twice. */
+  isIdempotent(call: Call): boolean;
+  /** 401: a new session to retry once with (the rejected one is given). Absent: a 401 is an error answer. */
+  reauthenticate?(rejected: Session): Promise<Session>;
+  /** 421: the session for the vendor's current host, to retry once with. Absent: a 421 is an error answer. */
+  rediscover?(current: Session): Promise<Session>;
+  /** A call gives up without an answer: e.g. forget a cached host, so that the next call looks it up again. */
+  onUnreachable?(): Promise<void>;
+  /** The typed error of an answer the loop does not accept; `retryAfterMs` after a 429 beyond the budget. */
+  errorFromResponse(call: Call, response: VendorResponse, extra: { retryAfterMs?: number }): Error;
+  /** The vendor's API error without a usable answer: none at all (status 0) or a body that is not an object. */
+  apiError(
+    call: Call,
+    message: string,
+    options: { status: number; retryable: boolean; cause?: Error },
+  ): Error;
+}
+
+/** One attempt's outcome: an answer, or no answer (connection error, timeout). */
+type Outcome = { readonly response: VendorResponse } | { readonly error: Error };
+
+/** The HTTP client of one connection: budget, retries, re-authentication and metrics (module documentation). */
+export class VendorHttpClient<Call extends VendorRequest, Session> {
+  /** The connection's pool and metrics, for the vendor's calls to its auth hosts. */
+  readonly transport: HttpTransport;
+  readonly #limits: VendorHttpLimits;
+  readonly #clock: Clock;
+  readonly #hooks: VendorHttpHooks<Call, Session>;
+  readonly #dispatcher: Agent;
+  readonly #bucket: TokenBucket;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #random: () => number;
+
+  constructor(deps: VendorClientDeps, hooks: VendorHttpHooks<Call, Session>) {
+    this.#limits = deps.options;
+    this.#clock = deps.clock;
+    this.#hooks = hooks;
+    this.#dispatcher = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS });
+    this.transport = transportOf({ ...deps, dispatcher: this.#dispatcher });
+    this.#bucket = new TokenBucket({ ratePerSecond: deps.options.requestsPerSecond });
+    this.#sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#random = deps.random ?? Math.random;
+  }
+
+  /** Sends one call with the rules of the module documentation; throws the vendor's typed errors. */
+  async send(call: Call): Promise<VendorResponse> {
+    const hooks = this.#hooks;
+    const idempotent = hooks.isIdempotent(call);
+    let session = await hooks.session();
+    let reauthenticated = false;
+    let rediscovered = false;
+    let rateLimitWaitMs = 0;
+    let transientFailures = 0;
+    for (;;) {
+      await this.#bucket.take();
+      const outcome = await this.#attempt(call, hooks.prepare(call, session));
+      // No answer (connection error or timeout) is like a 5xx: it may be retried when idempotent.
+      const transient = 'error' in outcome || outcome.response.status >= 500;
+      if (transient && idempotent && transientFailures < this.#limits.maxRetries) {
+        transientFailures += 1;
+        await this.#sleep(backoffDelay(transientFailures, RETRY_BACKOFF, this.#random));
+        continue;
+      }
+      if ('error' in outcome) {
+        await hooks.onUnreachable?.();
+        throw hooks.apiError(call, `${call.route} failed: ${outcome.error.message}`, {
+          status: 0,
+          retryable: true,
+          cause: outcome.error,
+        });
+      }
+      const { response } = outcome;
+      const { status } = response;
+      if (status === 401 && hooks.reauthenticate !== undefined) {
+        if (reauthenticated) throw hooks.errorFromResponse(call, response, {});
+        reauthenticated = true;
+        session = await hooks.reauthenticate(session);
+        continue;
+      }
+      if (status === 421 && hooks.rediscover !== undefined && !rediscovered) {
+        rediscovered = true;
+        session = await hooks.rediscover(session);
+        continue;
+      }
+      if (status === 429) {
+        const waitMs =
+          parseRetryAfter(headerValue(response.headers, 'retry-after'), this.#clock.now()) ??
+          DEFAULT_RETRY_AFTER_MS;
+        this.#bucket.drain();
+        if (rateLimitWaitMs + waitMs > this.#limits.maxRateLimitWaitMs) {
+          throw hooks.errorFromResponse(call, response, { retryAfterMs: waitMs });
+        }
+        rateLimitWaitMs += waitMs;
+        await this.#sleep(waitMs);
+        continue;
+      }
+      if ((status >= 200 && status < 300) || call.expect?.includes(status)) return response;
+      throw hooks.errorFromResponse(call, response, {});
+    }
+  }
+
+  /** Sends a call and returns its JSON body, which must be an object (else the vendor's API error). */
+  async json(call: Call): Promise<JsonObject> {
+    const response = await this.send(call);
+    if (!isJsonObject(response.body)) {
+      throw this.#hooks.apiError(call, `${call.route} answered ${response.status} without a JSON object.`, {
+        status: response.status,
+        retryable: false,
+      });
+    }
+    return response.body;
+  }
+
+  /** Closes the connection pool. */
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+
+  /** One HTTP attempt; network errors and timeouts come back as `{error}`. */
+  async #attempt(call: Call, prepared: PreparedAttempt): Promise<Outcome> {
+    try {
+      const answer = await exchange(this.transport, {
+        method: call.method,
+        url: prepared.url,
+        route: call.route,
+        headers: {
+          accept: 'application/json',
+          ...(call.body !== undefined && { 'content-type': call.contentType ?? 'application/json' }),
+          ...call.headers,
+          ...prepared.headers,
+        },
+        ...(call.body !== undefined && { body: JSON.stringify(call.body) }),
+      });
+      return {
+        response: { status: answer.status, headers: answer.headers, body: parseJsonOrText(answer.text) },
+      };
+    } catch (error) {
+      return { error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+}
