@@ -78,7 +78,15 @@ const config = validateConfig(
         },
       },
     },
-    flows: { enrich: { type: 'enrich', connections: ['so'], duplicateWindowMinutes: 0 } },
+    flows: {
+      enrich: {
+        type: 'enrich',
+        connections: ['so'],
+        duplicateWindowMinutes: 0,
+        // Webhooks only: a reconciler scan during the run would add reads to the figures.
+        reconcile: { enabled: false },
+      },
+    },
   },
   { connectors: connectorFactories, flowTypes, environment: {}, cwd: temp.path },
   'bench',

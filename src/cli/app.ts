@@ -13,6 +13,7 @@ import { configFolder } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
 import { HandlerRegistry } from '../engine/handlers.ts';
 import { Scheduler } from '../engine/scheduler.ts';
+import type { ScheduleDefinition } from '../engine/scheduler.ts';
 import { WorkerPool } from '../engine/worker-pool.ts';
 import type { Backend } from '../ports/backend.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -116,6 +117,7 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
 
   const handlers = new HandlerRegistry();
   const flowClosers: (() => Promise<void>)[] = [];
+  const flowSchedules: ScheduleDefinition[] = [];
   const configDir = configFolder(config);
   for (const flow of config.flows.values()) {
     const flowType = flowTypes.get(flow.type);
@@ -129,6 +131,7 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
         logger,
         configDir,
         onStop: (close) => flowClosers.push(close),
+        schedule: (definition) => flowSchedules.push(definition),
       }),
     );
   }
@@ -151,6 +154,7 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
     clock,
     logger,
   });
+  for (const definition of flowSchedules) scheduler.add(definition);
   scheduler.add({
     name: 'retention',
     cron: config.retention.cron,

@@ -10,6 +10,7 @@ import { SuperOfficeEnrichTarget } from '../connectors/superoffice/enrich-target
 import { createEnricher } from '../enrichment/index.ts';
 import type { FlowHandler } from '../engine/handlers.ts';
 import { createEnrichHandler } from '../engine/flows/enrich/index.ts';
+import { createEnrichReconciler } from '../engine/flows/enrich/reconcile.ts';
 import type { EnrichOptions } from '../engine/flows/enrich/index.ts';
 import type { FlowDependencies } from './registry.ts';
 
@@ -40,6 +41,25 @@ export function createEnrichFlowHandler(flow: FlowConfig, deps: FlowDependencies
     },
     deps.clock,
   );
+  if (options.reconcile.enabled) {
+    deps.schedule({
+      name: `reconcile:${flow.name}`,
+      cron: options.reconcile.cron,
+      task: createEnrichReconciler({
+        flow: flow.name,
+        connector,
+        queue: deps.backend.queue,
+        checkpoints: deps.backend.store.checkpoints,
+        ledger: deps.backend.store.ledger,
+        clock: deps.clock,
+        settings: {
+          entityTypes: ['Contact'],
+          lookbackMinutes: options.reconcile.lookbackMinutes,
+          maxPerRun: options.reconcile.maxPerRun,
+        },
+      }),
+    });
+  }
   const enricher = createEnricher(options.enricher, { logger, cwd: deps.configDir });
   deps.onStop(() => enricher.close());
   return createEnrichHandler({

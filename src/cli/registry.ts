@@ -11,6 +11,7 @@ import { superofficeConnector } from '../connectors/superoffice/index.ts';
 import { createEnrichFlowHandler } from './enrich-flow.ts';
 import { enrichOptionsSchema } from '../engine/flows/enrich/index.ts';
 import type { FlowHandler } from '../engine/handlers.ts';
+import type { ScheduleDefinition } from '../engine/scheduler.ts';
 import { createInspectHandler, inspectOptionsSchema } from '../engine/flows/inspect.ts';
 import type { Backend } from '../ports/backend.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -27,6 +28,8 @@ export interface FlowDependencies {
   readonly configDir: string;
   /** Registers what must be closed when the app stops (an enricher's HTTP connections). */
   onStop(close: () => Promise<void>): void;
+  /** Adds a periodic task of the flow (a reconciler) to the app's lock-guarded scheduler. */
+  schedule(definition: ScheduleDefinition): void;
 }
 
 /** A kind of flow: the schema of its options and how to build its handler for one configured flow. */

@@ -49,6 +49,8 @@ export const DEFAULT_ANSWER: EnricherAnswer = (request) => ({
 export interface EnrichWorld {
   readonly sim: SuperOfficeSimulator;
   readonly app: RunningApp;
+  /** The simulator's webhook registration that delivers to crmsync. */
+  readonly webhookId: number;
   /** Requests the fake enricher received. */
   readonly enricherRequests: unknown[];
   /** Replace to change the fake enricher's answers (an outage: status 503). */
@@ -109,6 +111,8 @@ export async function startEnrichWorld(flowOptions: Record<string, unknown> = {}
           connections: ['so'],
           owners: { shortNames: ['RKAB', 'RCGO'] },
           enricher: { provider: 'http', url: enricherUrl, maxRetries: 0, timeoutMs: 2_000 },
+          // Off unless a test asks: a scan at a quarter hour would add runs to other tests' records.
+          reconcile: { enabled: false },
           ...flowOptions,
         },
       },
@@ -119,7 +123,7 @@ export async function startEnrichWorld(flowOptions: Record<string, unknown> = {}
   const app = await startApp(config, { clock: systemClock, logger: pino({ level: 'silent' }) });
   const token = await simAccessToken(sim);
   const tenantApi = `${sim.tenantUrl}/api/v1`;
-  await ensureSimulatorWebhook(sim, {
+  const { webhookId } = await ensureSimulatorWebhook(sim, {
     name: 'crmsync e2e',
     targetUrl: `${app.url}/webhooks/so`,
     events: ['contact.created', 'contact.changed', 'person.created', 'person.changed'],
@@ -137,6 +141,7 @@ export async function startEnrichWorld(flowOptions: Record<string, unknown> = {}
   const world: EnrichWorld = {
     sim,
     app,
+    webhookId,
     enricherRequests: state.requests,
     get answer() {
       return state.answer;

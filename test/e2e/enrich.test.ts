@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Run } from '../../src/ports/store.ts';
+import { simAccessToken } from '../connectors/superoffice/support.ts';
 import { eventually } from '../support/eventually.ts';
 import { DEFAULT_ANSWER, startEnrichWorld } from './enrich-world.ts';
 import type { EnrichWorld } from './enrich-world.ts';
@@ -164,5 +165,41 @@ describe('enrich flow end to end', () => {
     } finally {
       world.answer = DEFAULT_ANSWER;
     }
+  });
+});
+
+describe('enrich flow reconciler', () => {
+  let world: EnrichWorld;
+  before(async () => {
+    world = await startEnrichWorld({ reconcile: { cron: '* * * * * *', lookbackMinutes: 5 } });
+  });
+  after(() => world.close());
+
+  it('enriches a company whose webhook was lost, and does not queue its own write again', async () => {
+    // The registration is gone: SuperOffice delivers nothing from now on.
+    const token = await simAccessToken(world.sim);
+    const removed = await fetch(`${world.sim.tenantUrl}/api/v1/Webhook/${world.webhookId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.ok(removed.ok, `webhook delete: ${removed.status}`);
+    const id = await world.act('RKAB', 'Contact', { Name: 'Verloren Logistik GmbH' });
+
+    const [enriched] = await world.waitForRuns('Contact', id, 1, 15_000);
+    assert.equal(enriched!.outcome, 'COMPLETED');
+    assert.match(enriched!.reason ?? '', /^enriched: wrote vertical, summary, companyOpener/);
+    const updated = String((await world.read('Contact', id))['UpdatedDate']);
+
+    // Wait until a scan has seen the record at the version of our write, then check it queued nothing.
+    await eventually(
+      async () => {
+        const checkpoint = await world.app.backend.store.checkpoints.get(`reconcile|enrich|Contact`);
+        return typeof checkpoint?.value === 'string' && Date.parse(checkpoint.value) >= Date.parse(updated);
+      },
+      { timeoutMs: 15_000 },
+    );
+    const jobs = await world.app.backend.queue.list({ recordKey: `enrich|so/Contact/${id}`, limit: 10 });
+    assert.equal(jobs.length, 1, `jobs: ${jobs.map((job) => job.state).join(', ')}`);
+    assert.equal((await world.runs('Contact', id)).length, 1);
   });
 });

@@ -73,6 +73,22 @@ export const enrichOptionsSchema = z.strictObject({
   includeSaleHeadings: z.boolean().default(false),
   /** Language of summaries and openers. */
   language: z.string().min(2).default('de'),
+  /**
+   * The reconciler (webhooks are hints, polling is the truth): on this schedule, companies modified since its
+   * last run are queued as if their webhook had arrived, so a lost webhook delays an enrichment instead of
+   * losing it. Each up-to-date company costs one read.
+   */
+  reconcile: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Cron expression (5 fields, or 6 with seconds). */
+      cron: z.string().min(1).default('*/15 * * * *'),
+      /** How far the first run looks back. */
+      lookbackMinutes: z.number().positive().default(60),
+      /** Most records one run queues. */
+      maxPerRun: z.number().int().positive().default(1_000),
+    })
+    .prefault({}),
   /** The enricher; default the built-in `rules` provider. */
   enricher: enricherConfigSchema.prefault({ provider: 'rules' }),
 });
