@@ -7,8 +7,10 @@
  *
  * - Its own writes are not queued again: a record whose version equals one the write ledger recorded is this
  *   flow's echo.
- * - The checkpoint (the newest version seen) is saved after every page, so a crash resumes where it stopped
- *   (lesson 9). The first run looks back `lookbackMinutes` only, never over the whole tenant.
+ * - The checkpoint (the newest version handled) is saved after every page, so a crash resumes where it
+ *   stopped (lesson 9). It relies on list() with `modifiedSince` returning records oldest first, as the
+ *   SuperOffice connector does (archive ordered by updatedDate). The first run looks back `lookbackMinutes`
+ *   only, never over the whole tenant.
  * - Each (record, version) is queued once: a dedup key on both makes overlapping scans harmless, and a record
  *   that already waits in the queue coalesces with its job.
  */
