@@ -7,6 +7,7 @@ import { ConfigError, CrmsyncError, InputError } from '../core/errors.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerEspoCrmCommands } from './commands/espocrm.ts';
 import { registerJobsCommands } from './commands/jobs.ts';
+import { registerRunsCommands } from './commands/runs.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSuperOfficeCommands } from './commands/superoffice.ts';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerServeCommand(program, globals);
   registerJobsCommands(program, globals);
+  registerRunsCommands(program, globals);
   registerDoctorCommand(program, globals);
   registerWebhookCommands(program, globals);
   registerSuperOfficeCommands(program, globals);

@@ -217,4 +217,47 @@ export default defineConfig({
     const [again] = JSON.parse(replayed.stdout) as { id: string; state: string; attempts: number }[];
     assert.deepEqual([again?.id, again?.state, again?.attempts], [deadId, 'PENDING', 0]);
   });
+  it('runs list shows what happened to which record, by name, filtered by outcome, record and age', async () => {
+    const env = { CLI_TEST_SECRET: 'cli-secret-value-0123456789' };
+    const backend = openSqliteBackend({ path: dbPath, durability: 'process' });
+    try {
+      const ref = { connection: 'source', entityType: 'Contact', id: '77' };
+      const finished = async (outcome: 'COMPLETED' | 'SKIPPED', reason: string) => {
+        const runId = await backend.store.runs.start({
+          jobId: '900',
+          flow: 'watch',
+          ref,
+          attempt: 1,
+          startedAt: Date.now(),
+        });
+        await backend.store.runs.setNames(runId, { displayName: 'Bremer Abenteuerland', ownerName: 'RKAB' });
+        await backend.store.runs.finish(runId, { outcome, reason, apiCalls: 2, finishedAt: Date.now() });
+      };
+      await finished('COMPLETED', 'enriched: wrote vertical');
+      await finished('SKIPPED', 'echo: made by the API user');
+    } finally {
+      await backend.close();
+    }
+    const table = await crmsync(
+      ['runs', 'list', '--config', goodConfig, '--record', 'source/Contact/77'],
+      env,
+    );
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^ID\s+STARTED\s+FLOW\s+RECORD\s+NAME\s+OWNER\s+OUTCOME\s+REASON/m);
+    assert.match(table.stdout, /Bremer Abenteuerland\s+RKAB\s+SKIPPED\s+echo: made by the API user/);
+
+    const skipped = await crmsync(
+      ['runs', 'list', '--config', goodConfig, '--outcome', 'skipped', '--since', '1h', '--json'],
+      env,
+    );
+    const runs = JSON.parse(skipped.stdout) as { outcome: string; displayName: string; apiCalls: number }[];
+    assert.deepEqual(
+      runs.map((run) => [run.outcome, run.displayName, run.apiCalls]),
+      [['SKIPPED', 'Bremer Abenteuerland', 2]],
+    );
+
+    const bad = await crmsync(['runs', 'list', '--config', goodConfig, '--since', 'yesterday'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--since: expected a duration such as 30m, 6h or 2d/);
+  });
 });

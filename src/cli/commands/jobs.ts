@@ -23,7 +23,8 @@ function parseStates(value: string | undefined): JobState[] | undefined {
   return states as JobState[];
 }
 
-function parseLimit(value: string): number {
+/** Parses `--limit`: a whole number from 1 to 10000. */
+export function parseLimit(value: string): number {
   const limit = Number(value);
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw new InputError('CLI_BAD_LIMIT', `--limit: expected a whole number from 1 to 10000, got "${value}"`);
