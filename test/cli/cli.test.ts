@@ -256,6 +256,16 @@ export default defineConfig({
       [['SKIPPED', 'Bremer Abenteuerland', 2]],
     );
 
+    const clustered = await crmsync(
+      ['runs', 'list', '--config', goodConfig, '--record', 'source/Contact/77', '--clusters'],
+      env,
+    );
+    assert.match(
+      clustered.stdout,
+      /Bremer Abenteuerland\s+RKAB\s+COMPLETED\s+1 COMPLETED, 1 SKIPPED\s+enriched: wrote vertical/,
+      'the success outshines the echo skipped after it',
+    );
+
     const bad = await crmsync(['runs', 'list', '--config', goodConfig, '--since', 'yesterday'], env);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--since: expected a duration such as 30m, 6h or 2d/);

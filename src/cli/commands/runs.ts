@@ -8,6 +8,8 @@ import { InputError } from '../../core/errors.ts';
 import { parseRecordKey } from '../../core/types.ts';
 import type { RunOutcome } from '../../core/types.ts';
 import type { Run, RunQuery } from '../../ports/store.ts';
+import { clusterRuns } from '../../engine/run-clusters.ts';
+import type { RunCluster } from '../../engine/run-clusters.ts';
 import { withBackend } from '../context.ts';
 import type { GlobalOptions } from '../context.ts';
 import { formatTime, printJson, printTable } from '../output.ts';
@@ -66,6 +68,41 @@ function runRow(run: Run): unknown[] {
   ];
 }
 
+function clusterRow(cluster: RunCluster): unknown[] {
+  const counts = Object.entries(cluster.counts)
+    .map(([outcome, count]) => `${count} ${outcome}`)
+    .join(', ');
+  return [
+    formatTime(cluster.firstStartedAt),
+    formatTime(cluster.lastStartedAt),
+    cluster.flow,
+    `${cluster.ref.connection}/${cluster.ref.entityType}/${cluster.ref.id}`,
+    cluster.displayName,
+    cluster.ownerName,
+    cluster.status ?? 'RUNNING',
+    counts,
+    cluster.reason,
+  ];
+}
+
+function printRuns(list: readonly Run[], clusters: boolean, json: boolean): void {
+  if (clusters) {
+    const grouped = clusterRuns(list);
+    if (json) return printJson(grouped.map(({ runs: _runs, ...cluster }) => cluster));
+    if (grouped.length === 0) return void process.stdout.write('No runs match.\n');
+    return printTable(
+      ['FIRST', 'LAST', 'FLOW', 'RECORD', 'NAME', 'OWNER', 'STATUS', 'RUNS', 'REASON'],
+      grouped.map(clusterRow),
+    );
+  }
+  if (json) return printJson(list);
+  if (list.length === 0) return void process.stdout.write('No runs match.\n');
+  printTable(
+    ['ID', 'STARTED', 'FLOW', 'RECORD', 'NAME', 'OWNER', 'OUTCOME', 'REASON', 'WROTE', 'API CALLS'],
+    list.map(runRow),
+  );
+}
+
 /** Registers `crmsync runs list`. */
 export function registerRunsCommands(program: Command, globals: () => GlobalOptions): void {
   const runs = program.command('runs').description('the run history: what happened to which record');
@@ -78,6 +115,10 @@ export function registerRunsCommands(program: Command, globals: () => GlobalOpti
     .option('--since <duration>', 'only runs started within this duration, e.g. 30m, 6h, 2d')
     .option('--limit <n>', 'most runs to show', '50')
     .option('--before <id>', 'only runs older than this id (paging)')
+    .option(
+      '--clusters',
+      'one row per record and 15 minutes of its runs; a success outshines the echoes skipped after it',
+    )
     .option('--json', 'print JSON')
     .action(
       async (options: {
@@ -87,6 +128,7 @@ export function registerRunsCommands(program: Command, globals: () => GlobalOpti
         since?: string;
         limit: string;
         before?: string;
+        clusters?: boolean;
         json?: boolean;
       }) => {
         const query: RunQuery = {
@@ -98,13 +140,7 @@ export function registerRunsCommands(program: Command, globals: () => GlobalOpti
           ...(options.before !== undefined && { beforeId: options.before }),
         };
         await withBackend(globals(), async ({ backend }) => {
-          const list = await backend.store.runs.list(query);
-          if (options.json) return printJson(list);
-          if (list.length === 0) return void process.stdout.write('No runs match.\n');
-          printTable(
-            ['ID', 'STARTED', 'FLOW', 'RECORD', 'NAME', 'OWNER', 'OUTCOME', 'REASON', 'WROTE', 'API CALLS'],
-            list.map(runRow),
-          );
+          printRuns(await backend.store.runs.list(query), options.clusters === true, options.json === true);
         });
       },
     );
