@@ -70,7 +70,7 @@ export const superOfficeOptionsSchema = z.strictObject({
    * The API user's associate id, when it should not be read from the id_token (seed 000's circuit breaker
    * hard-coded 528; here it is discovered and this only overrides it).
    */
-  apiAssociateId: z.number().int().positive().optional(),
+  apiAssociateId: z.coerce.number().int().positive().optional(),
 });
 
 /** A superoffice connection's options after validation (defaults applied). */
@@ -95,6 +95,8 @@ export const SUPEROFFICE_ENV_VARIABLES = {
   authBaseUrl: 'SO_AUTH_BASE_URL',
   webhookSecret: 'SO_WEBHOOK_SECRET',
   webhookToken: 'SO_WEBHOOK_TOKEN',
+  // Seed 000's open todo: the circuit breaker's id configurable instead of the hard-coded 528.
+  apiAssociateId: 'SO_API_ASSOCIATE_ID',
 } as const;
 
 /** Settings a connection cannot work without; loading the config reports each one that is unset. */

@@ -31,15 +31,17 @@ describe('superoffice options from the environment', () => {
     assert.equal(options['requestsPerSecond'], 10);
   });
 
-  it('takes the auth host override and webhook credentials when set', () => {
+  it('takes the auth host override, webhook credentials and API user id when set', () => {
     const config = load({
       ...seedEnvironment,
       SO_AUTH_BASE_URL: 'http://127.0.0.1:9000',
       SO_WEBHOOK_SECRET: 'a-secret-of-sixteen-chars',
+      SO_API_ASSOCIATE_ID: '528',
     });
     const options = config.connections.get('so')?.options as Record<string, unknown>;
     assert.equal(options['authBaseUrl'], 'http://127.0.0.1:9000');
     assert.equal(options['webhookSecret'], 'a-secret-of-sixteen-chars');
+    assert.equal(options['apiAssociateId'], 528);
     assert.equal(options['environment'], 'online');
   });
 
