@@ -2,8 +2,9 @@
  * Sync-run clustering (seed 002): continuous webhooks leave many runs per account (the enrichment, then the
  * echo of its own write, then an irrelevant edit...). Runs of the same flow and record that follow each other
  * within a window form one cluster, shown as one row whose status is the outcome of its latest run that was not
- * SKIPPED: a success outshines the echoes skipped after it, while a later failure still shows. Names come from
- * whichever run learnt them, so a cluster is never "Entity C123" when any of its runs knew better.
+ * SKIPPED: a success outshines the echoes skipped after it, while a later failure still shows. A successful
+ * cluster tells what was written when any of its runs wrote something. Names come from whichever run of the
+ * record learnt them (skips before a read know none), so a row is never "Entity C123" when any run knew better.
  */
 import type { RecordRef, RunOutcome } from '../core/types.ts';
 import type { Run } from '../ports/store.ts';
@@ -33,24 +34,41 @@ function describe(run: Run): string | null {
   return run.error === null ? run.reason : `${run.error.code}: ${run.error.message}`;
 }
 
-function toCluster(runs: readonly Run[]): RunCluster {
+/** The names of a record: the latest each of its runs learnt. */
+interface RecordNames {
+  readonly displayName: string | null;
+  readonly ownerName: string | null;
+}
+
+function namesOf(runs: readonly Run[]): RecordNames {
+  const newestFirst = [...runs].reverse();
+  return {
+    displayName: newestFirst.find((run) => run.displayName !== null)?.displayName ?? null,
+    ownerName: newestFirst.find((run) => run.ownerName !== null)?.ownerName ?? null,
+  };
+}
+
+function toCluster(runs: readonly Run[], names: RecordNames): RunCluster {
+  const newestFirst = [...runs].reverse();
   const deciding =
-    [...runs].reverse().find((run) => run.outcome !== null && run.outcome !== 'SKIPPED') ??
-    [...runs].reverse().find((run) => run.outcome !== null);
+    newestFirst.find((run) => run.outcome !== null && run.outcome !== 'SKIPPED') ??
+    newestFirst.find((run) => run.outcome !== null);
+  const telling =
+    deciding?.outcome === 'COMPLETED'
+      ? (newestFirst.find((run) => run.outcome === 'COMPLETED' && run.changes.length > 0) ?? deciding)
+      : deciding;
   const counts: Partial<Record<RunOutcome | 'RUNNING', number>> = {};
   for (const run of runs) {
     const key = run.outcome ?? 'RUNNING';
     counts[key] = (counts[key] ?? 0) + 1;
   }
-  const named = [...runs].reverse();
   const first = runs[0]!;
   return {
     flow: first.flow,
     ref: first.ref,
-    displayName: named.find((run) => run.displayName !== null)?.displayName ?? null,
-    ownerName: named.find((run) => run.ownerName !== null)?.ownerName ?? null,
+    ...names,
     status: deciding?.outcome ?? null,
-    reason: deciding === undefined ? null : describe(deciding),
+    reason: telling === undefined ? null : describe(telling),
     firstStartedAt: first.startedAt,
     lastStartedAt: runs.at(-1)!.startedAt,
     counts,
@@ -68,16 +86,17 @@ export function clusterRuns(runs: readonly Run[], windowMs = DEFAULT_CLUSTER_WIN
   const clusters: RunCluster[] = [];
   for (const recordRuns of byRecord.values()) {
     recordRuns.sort((a, b) => a.startedAt - b.startedAt || Number(a.id) - Number(b.id));
+    const names = namesOf(recordRuns);
     let current: Run[] = [];
     for (const run of recordRuns) {
       const previous = current.at(-1);
       if (previous !== undefined && run.startedAt - previous.startedAt > windowMs) {
-        clusters.push(toCluster(current));
+        clusters.push(toCluster(current, names));
         current = [];
       }
       current.push(run);
     }
-    if (current.length > 0) clusters.push(toCluster(current));
+    if (current.length > 0) clusters.push(toCluster(current, names));
   }
   return clusters.sort((a, b) => b.lastStartedAt - a.lastStartedAt);
 }

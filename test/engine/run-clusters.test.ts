@@ -78,4 +78,29 @@ describe('run clusters (seed 002)', () => {
     );
     assert.deepEqual(clusters[1]!.counts, { COMPLETED: 1, RUNNING: 1 });
   });
+
+  it('a successful cluster tells what was written; a record skipped before any read is named from its other runs', () => {
+    const change = {
+      ref: { connection: 'so', entityType: 'Contact', id: '5' },
+      field: 'SuperOffice:84',
+      before: null,
+      after: 'x',
+    };
+    const clusters = clusterRuns([
+      run('5', 0, 'COMPLETED', {
+        reason: 'enriched: wrote summary',
+        changes: [change],
+        displayName: 'Hanse Logistik',
+      }),
+      run('5', 2, 'COMPLETED', { reason: 'up to date: equal' }),
+      run('5', 40, 'SKIPPED', { reason: 'irrelevant: changed department' }),
+    ]);
+    assert.deepEqual(
+      clusters.map((cluster) => [cluster.status, cluster.reason, cluster.displayName]),
+      [
+        ['SKIPPED', 'irrelevant: changed department', 'Hanse Logistik'],
+        ['COMPLETED', 'enriched: wrote summary', 'Hanse Logistik'],
+      ],
+    );
+  });
 });
