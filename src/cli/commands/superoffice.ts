@@ -26,6 +26,14 @@ function parseEvents(value: string): string[] {
   return events;
 }
 
+function unknownWebhook(connection: string, webhookId: number): InputError {
+  return new InputError(
+    'SUPEROFFICE_WEBHOOK_UNKNOWN',
+    `No webhook ${webhookId} on connection "${connection}".`,
+    404,
+  );
+}
+
 function parseWebhookId(value: string): number {
   if (!/^\d+$/.test(value))
     throw new InputError('CLI_BAD_WEBHOOK_ID', `expected a numeric webhook id, got "${value}"`);
@@ -113,14 +121,22 @@ function registerWebhookCommands(superoffice: Command, globals: () => GlobalOpti
     .action(async (connection: string, id: string) => {
       const webhookId = parseWebhookId(id);
       await withSuperOffice(globals(), connection, async ({ api }) => {
-        if (!(await api.deleteWebhook(webhookId))) {
-          throw new InputError(
-            'SUPEROFFICE_WEBHOOK_UNKNOWN',
-            `No webhook ${webhookId} on connection "${connection}".`,
-            404,
-          );
-        }
+        if (!(await api.deleteWebhook(webhookId))) throw unknownWebhook(connection, webhookId);
         process.stdout.write(`deleted webhook ${webhookId}\n`);
+      });
+    });
+
+  webhook
+    .command('activate <connection> <id>')
+    .description(
+      'set a webhook Active again after TooManyErrors (SuperOffice test-posts to its target first)',
+    )
+    .action(async (connection: string, id: string) => {
+      const webhookId = parseWebhookId(id);
+      await withSuperOffice(globals(), connection, async ({ api }) => {
+        const activated = await api.activateWebhook(webhookId);
+        if (activated === null) throw unknownWebhook(connection, webhookId);
+        process.stdout.write(`webhook ${webhookId} is ${activated.State}\n`);
       });
     });
 }

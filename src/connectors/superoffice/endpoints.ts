@@ -325,6 +325,25 @@ export class SuperOfficeApi {
     return created as unknown as WebhookRegistration;
   }
 
+  /**
+   * Sets a webhook's State back to Active (after TooManyErrors, NetServer delivers nothing until its owner
+   * does this). `PUT Webhook/{id}` with the entity as read and `State: Active`; the vendor test-posts to the
+   * target again, so the receiver must answer 200 by now. [UNCONFIRMED] whether the vendor returns the Secret
+   * on GET: the entity is sent back as read, so a vendor that hides it might need a new registration instead.
+   * Returns null when the webhook does not exist.
+   */
+  async activateWebhook(id: number): Promise<WebhookRegistration | null> {
+    const current = await this.getWebhook(id);
+    if (current === null) return null;
+    const updated = await this.client.json({
+      method: 'PUT',
+      path: `Webhook/${id}`,
+      route: 'PUT Webhook/:id',
+      body: { ...(current as unknown as JsonObject), State: 'Active' },
+    });
+    return updated as unknown as WebhookRegistration;
+  }
+
   /** `DELETE Webhook/{id}` [INFERRED REST path]. Returns false when it did not exist. */
   async deleteWebhook(id: number): Promise<boolean> {
     const response = await this.client.send({

@@ -8,7 +8,8 @@
  *   are PATCH merge patches, conditional on the expected version (If-Unmodified-Since; 412 -> StaleWriteError).
  *   Lists use the entity's archive with `updatedDate afterTime` for modifiedSince, `$top`/`$skip` pages behind
  *   an opaque cursor, and follow `odata.nextLink` within a page.
- * - check(): `User/currentPrincipal`, "authenticated as associate N (name)".
+ * - check(): `User/currentPrincipal`, "authenticated as associate N (name)", and fails while a webhook of this
+ *   app is not Active (TooManyErrors).
  */
 import { CrmsyncError, InputError, WebhookAuthError } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/types.ts';
@@ -198,15 +199,26 @@ export class SuperOfficeConnector implements Connector {
     return { records, nextCursor: records.length < limit ? null : encodeCursor(skip + records.length) };
   }
 
+  /**
+   * The API user, and the state of the webhooks this app registered: one that is not Active (TooManyErrors
+   * after repeated failed deliveries) delivers nothing, which fails the check with the way out.
+   */
   async check(): Promise<ConnectorCheck> {
     try {
       const principal = await this.api.currentPrincipal();
       const associateId = getField(principal, 'AssociateId');
       const name = getField(principal, 'FullName') ?? getField(principal, 'Associate');
-      return {
-        ok: true,
-        message: `authenticated as associate ${String(associateId)} (${String(name)}) on ${this.#options.contextIdentifier}`,
-      };
+      const webhooks = await this.api.listWebhooks();
+      const stopped = webhooks.filter((webhook) => webhook.State !== 'Active');
+      const identity = `authenticated as associate ${String(associateId)} (${String(name)}) on ${this.#options.contextIdentifier}`;
+      if (stopped.length > 0) {
+        const list = stopped.map((webhook) => `${webhook.WebhookId} (${webhook.State})`).join(', ');
+        return {
+          ok: false,
+          message: `${identity}; webhook ${list} delivers nothing: fix the receiver, then run "crmsync superoffice webhook activate ${this.connection} <id>"`,
+        };
+      }
+      return { ok: true, message: `${identity}; ${webhooks.length} active webhook(s)` };
     } catch (error) {
       return { ok: false, message: (error as Error).message };
     }

@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { StaleWriteError } from '../../../src/core/errors.ts';
 import type { JsonObject } from '../../../src/core/types.ts';
@@ -369,6 +371,44 @@ function post(webhookUrl: string, body: Buffer, headers: Record<string, string>)
 }
 
 describe('superoffice integration: webhooks', () => {
+  it('check() fails while a webhook is TooManyErrors; webhook activate brings it back', async () => {
+    const clock = new ManualClock(START);
+    const sim = await simulator(clock, { seed: false });
+    const { connector, api } = connect(sim, clock);
+    let answer = 200;
+    const target = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(answer).end());
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => target.close(() => resolve())));
+    const registered = await api.createWebhook({
+      name: 'flaky',
+      events: ['contact.created'],
+      targetUrl: `http://127.0.0.1:${(target.address() as AddressInfo).port}/hook`,
+      secret: WEBHOOK_SECRET,
+    });
+    assert.equal((await connector.check()).ok, true);
+
+    answer = 500;
+    await simAdmin(sim, 'POST', 'act/RKAB/Contact', { Name: 'Stoerung GmbH' });
+    await eventually(async () => (await api.getWebhook(registered.WebhookId))?.State === 'TooManyErrors', {
+      timeoutMs: 10_000,
+    });
+    const failing = await connector.check();
+    assert.equal(failing.ok, false);
+    assert.match(
+      failing.message,
+      new RegExp(`webhook ${registered.WebhookId} \\(TooManyErrors\\) delivers nothing`),
+    );
+    assert.match(failing.message, /crmsync superoffice webhook activate so <id>/);
+
+    answer = 200;
+    assert.equal((await api.activateWebhook(registered.WebhookId))?.State, 'Active');
+    assert.equal((await connector.check()).ok, true);
+    assert.equal(await api.activateWebhook(999_999), null);
+  });
+
   it('accepts a payload signed with node:crypto, rejects a one-byte change and a missing signature with 401', async () => {
     const clock = new ManualClock(START);
     const sim = await simulator(clock, { seed: false });
