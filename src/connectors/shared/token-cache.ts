@@ -33,6 +33,8 @@ export interface StateCacheOptions<T extends Expiring> {
 export class StateCache<T extends Expiring> {
   readonly #options: StateCacheOptions<T>;
   #value: T | null = null;
+  /** Bumped by set() and delete(), so a read that started before them cannot bring back what they replaced. */
+  #generation = 0;
 
   constructor(options: StateCacheOptions<T>) {
     this.#options = options;
@@ -48,7 +50,10 @@ export class StateCache<T extends Expiring> {
     const { state, connection, key, clock, isValid, account } = this.#options;
     const now = clock.now();
     if (this.#value !== null && this.#value.expiresAt > now) return this.#value;
+    const generation = this.#generation;
     const stored = await state.get(connection, key);
+    // A set() or delete() while reading decided the value; what was read before it is stale.
+    if (generation !== this.#generation) return this.#value;
     const usable =
       isObject(stored) &&
       (account === undefined || stored['account'] === account) &&
@@ -61,6 +66,7 @@ export class StateCache<T extends Expiring> {
   /** Keeps `value` in memory and in the connector state until it expires. */
   async set(value: T): Promise<void> {
     const { state, connection, key, account } = this.#options;
+    this.#generation += 1;
     this.#value = value;
     const stored: JsonObject = {
       ...(value as unknown as JsonObject),
@@ -71,6 +77,7 @@ export class StateCache<T extends Expiring> {
 
   /** Forgets the value, in memory at once and then in the connector state. */
   async delete(): Promise<void> {
+    this.#generation += 1;
     this.#value = null;
     await this.#options.state.delete(this.#options.connection, this.#options.key);
   }

@@ -30,6 +30,8 @@ import { TokenBucket } from './token-bucket.ts';
 const RETRY_BACKOFF: BackoffPolicy = { baseMs: 250, maxMs: 5_000, jitter: 0.2 };
 /** Wait after a 429 without a readable Retry-After. */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
+/** The least a 429 is waited, whatever its Retry-After says. */
+const MIN_RETRY_AFTER_MS = 250;
 /** Keep idle connections to the vendor open this long, so that a burst of calls reuses them. */
 const KEEP_ALIVE_MS = 10_000;
 
@@ -216,12 +218,15 @@ export class VendorHttpClient<Call extends VendorRequest, Session> {
         const waitMs =
           parseRetryAfter(headerValue(response.headers, 'retry-after'), this.#clock.now()) ??
           DEFAULT_RETRY_AFTER_MS;
+        // A `Retry-After: 0` (or a past date) still waits a little and counts as a default wait against the
+        // budget, so a vendor that keeps answering 429 that way ends in an error instead of an endless loop.
+        const countedMs = Math.max(waitMs, DEFAULT_RETRY_AFTER_MS);
         this.#bucket.drain();
-        if (rateLimitWaitMs + waitMs > this.#limits.maxRateLimitWaitMs) {
+        if (rateLimitWaitMs + countedMs > this.#limits.maxRateLimitWaitMs) {
           throw hooks.errorFromResponse(call, response, { retryAfterMs: waitMs });
         }
-        rateLimitWaitMs += waitMs;
-        await this.#sleep(waitMs);
+        rateLimitWaitMs += countedMs;
+        await this.#sleep(Math.max(waitMs, MIN_RETRY_AFTER_MS));
         continue;
       }
       if ((status >= 200 && status < 300) || call.expect?.includes(status)) return response;
