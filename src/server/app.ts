@@ -54,6 +54,12 @@ const SECRET_HEADERS = [
   'x-crmsync-signature',
   'x-superoffice-signature',
   'x-webhook-token',
+  'signature',
+  'x-signature',
+  'x-advoware-signature',
+  'x-api-key',
+  'x-hmac-authorization',
+  'espo-authorization',
 ];
 const REDACTED_PATHS = SECRET_HEADERS.flatMap((header) => [
   `req.headers["${header}"]`,

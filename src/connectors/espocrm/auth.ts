@@ -1,5 +1,6 @@
 /**
- * Request authentication of the EspoCRM API (reference §1): `X-Api-Key`, or `X-Hmac-Authorization`, where
+ * Request authentication of the EspoCRM API (reference §1): `X-Api-Key`, `Espo-Authorization` (a regular
+ * user's name and password), or `X-Hmac-Authorization`, where
  *
  *     X-Hmac-Authorization: base64( apiKey + ":" + hex(HMAC-SHA256(key = secretKey, msg = METHOD + " " + path)) )
  *
@@ -45,6 +46,11 @@ export function authHeaders(
   apiBase: URL,
 ): Record<string, string> {
   if (auth.mode === 'apiKey') return { 'x-api-key': auth.apiKey };
+  if (auth.mode === 'password') {
+    return {
+      'espo-authorization': Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64'),
+    };
+  }
   const path = resourcePath(url, apiBase);
   return { 'x-hmac-authorization': hmacAuthorization(method, path, auth.apiKey, auth.secretKey) };
 }

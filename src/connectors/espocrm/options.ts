@@ -68,12 +68,25 @@ function parseSecretList(value: string): Record<string, string> | string {
   return Object.fromEntries(entries);
 }
 
-/** How requests authenticate (reference §1). Both identify an API-type user. */
+/**
+ * How requests authenticate (reference §1). `apiKey` and `hmac` identify an API-type user (the normal case);
+ * `password` signs in as a regular user with `Espo-Authorization`, for what API users may not do (an admin
+ * creating in-app notifications, reference §6).
+ */
 const authSchema = z.discriminatedUnion('mode', [
   /** `X-Api-Key: <apiKey>`. */
   z.strictObject({ mode: z.literal('apiKey'), apiKey: z.string().min(1) }),
   /** `X-Hmac-Authorization`: the key plus an HMAC of method and path with the secret key; the secret never travels. */
   z.strictObject({ mode: z.literal('hmac'), apiKey: z.string().min(1), secretKey: z.string().min(1) }),
+  /** `Espo-Authorization: base64(username:password)` on every request; use HTTPS. */
+  z.strictObject({
+    mode: z.literal('password'),
+    username: z
+      .string()
+      .min(1)
+      .refine((name) => !name.includes(':'), 'a user name cannot contain ":"'),
+    password: z.string().min(1),
+  }),
 ]);
 
 /** Per entity type settings. */
@@ -162,6 +175,8 @@ export const ESPOCRM_ENV_VARIABLES = {
   baseUrl: 'ESPOCRM_URL',
   apiKey: 'ESPOCRM_API_KEY',
   secretKey: 'ESPOCRM_SECRET_KEY',
+  username: 'ESPOCRM_USERNAME',
+  password: 'ESPOCRM_PASSWORD',
   webhookSecrets: 'ESPOCRM_WEBHOOK_SECRET',
 } as const;
 
@@ -170,24 +185,33 @@ export interface EspoCrmEnvOptions {
   readonly baseUrl: EnvRef;
   readonly auth:
     | { readonly mode: 'apiKey'; readonly apiKey: EnvRef }
-    | { readonly mode: 'hmac'; readonly apiKey: EnvRef; readonly secretKey: EnvRef };
+    | { readonly mode: 'hmac'; readonly apiKey: EnvRef; readonly secretKey: EnvRef }
+    | { readonly mode: 'password'; readonly username: EnvRef; readonly password: EnvRef };
   readonly webhookSecrets?: EnvRef;
 }
 
 /**
  * Connection options read from the environment (after `.env`), for a config file. `ESPOCRM_URL` and
  * `ESPOCRM_API_KEY` are required (an unset one is reported with its config path). With `ESPOCRM_SECRET_KEY`
- * set, requests use HMAC auth, otherwise the API key alone. `ESPOCRM_WEBHOOK_SECRET` (one secretKey, or
+ * set, requests use HMAC auth, otherwise the API key alone. Without an API key but with `ESPOCRM_USERNAME`,
+ * they sign in as that user with `ESPOCRM_PASSWORD`. `ESPOCRM_WEBHOOK_SECRET` (one secretKey, or
  * `webhookId:secretKey` pairs separated by commas) is included only when set.
  */
 export function espoCrmEnv(environment: NodeJS.ProcessEnv = process.env): EspoCrmEnvOptions {
   const isSet = (name: string) => (environment[name] ?? '') !== '';
   const apiKey = env(ESPOCRM_ENV_VARIABLES.apiKey);
+  const byPassword = !isSet(ESPOCRM_ENV_VARIABLES.apiKey) && isSet(ESPOCRM_ENV_VARIABLES.username);
   return {
     baseUrl: env(ESPOCRM_ENV_VARIABLES.baseUrl),
-    auth: isSet(ESPOCRM_ENV_VARIABLES.secretKey)
-      ? { mode: 'hmac', apiKey, secretKey: env(ESPOCRM_ENV_VARIABLES.secretKey) }
-      : { mode: 'apiKey', apiKey },
+    auth: byPassword
+      ? {
+          mode: 'password',
+          username: env(ESPOCRM_ENV_VARIABLES.username),
+          password: env(ESPOCRM_ENV_VARIABLES.password),
+        }
+      : isSet(ESPOCRM_ENV_VARIABLES.secretKey)
+        ? { mode: 'hmac', apiKey, secretKey: env(ESPOCRM_ENV_VARIABLES.secretKey) }
+        : { mode: 'apiKey', apiKey },
     ...(isSet(ESPOCRM_ENV_VARIABLES.webhookSecrets) && {
       webhookSecrets: env(ESPOCRM_ENV_VARIABLES.webhookSecrets),
     }),

@@ -21,7 +21,7 @@ import {
 } from '../../../src/connectors/espocrm/errors.ts';
 import { Where, espocrmConnector, signEspoCrmWebhook } from '../../../src/connectors/espocrm/index.ts';
 import type { EspoCrmConnector } from '../../../src/connectors/espocrm/index.ts';
-import { startEspoCrmSimulator } from '../../../src/connectors/espocrm/simulator/index.ts';
+import { HUMAN_USERS, startEspoCrmSimulator } from '../../../src/connectors/espocrm/simulator/index.ts';
 import type { EspoCrmSimulator } from '../../../src/connectors/espocrm/simulator/index.ts';
 import { registerWebhooks, webhookSecretsValue } from '../../../src/connectors/espocrm/tools.ts';
 import type { ConnectorStateRepository } from '../../../src/ports/store.ts';
@@ -675,6 +675,28 @@ describe('espocrm integration: notifications and the update stream', () => {
         return true;
       },
     );
+  });
+
+  it('an admin signed in with name and password (Espo-Authorization) sends a Message notification', async () => {
+    const clock = new ManualClock(START);
+    const sim = await simulator(clock);
+    const admin = HUMAN_USERS.find((user) => user.type === 'admin')!;
+    const { connector, api } = connect(sim, clock, {
+      overrides: { auth: { mode: 'password', username: admin.userName, password: admin.password } },
+    });
+    assert.match((await connector.check()).message, new RegExp(admin.userName));
+    const created = await api.createNotification({ userId: '1', message: 'Sync fehlgeschlagen' });
+    assert.equal(created['type'], 'Message');
+
+    const { api: wrong } = connect(sim, clock, {
+      overrides: { auth: { mode: 'password', username: admin.userName, password: 'not-the-password' } },
+    });
+    await assert.rejects(wrong.get('Account', 'x'), (error: unknown) => {
+      assert.ok(error instanceof CrmsyncError);
+      assert.equal(error.code, 'ESPOCRM_AUTH_FAILED');
+      assert.ok(!error.message.includes('not-the-password'), 'the password is never in a message');
+      return true;
+    });
   });
 
   it('sends a Message notification where the user may create them', async () => {

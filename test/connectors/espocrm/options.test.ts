@@ -75,4 +75,19 @@ describe('espocrm options', () => {
     assert.deepEqual((keyOnly.value as { auth: unknown }).auth, { mode: 'apiKey', apiKey: 'k' });
     assert.equal('webhookSecrets' in (keyOnly.value as object), false);
   });
+
+  it('espoCrmEnv signs in as a user when there is no API key but ESPOCRM_USERNAME, and wants the password', () => {
+    const environment = { ESPOCRM_URL: 'https://crm.example.com', ESPOCRM_USERNAME: 'admin' };
+    const resolved = resolveEnvRefs(espoCrmEnv(environment), environment);
+    assert.deepEqual(
+      resolved.problems.map((problem) => problem.path),
+      ['auth.password'],
+    );
+    const complete = { ...environment, ESPOCRM_PASSWORD: 'pw' };
+    const options = espoCrmOptionsSchema.parse(resolveEnvRefs(espoCrmEnv(complete), complete).value);
+    assert.deepEqual(options.auth, { mode: 'password', username: 'admin', password: 'pw' });
+    assert.throws(() =>
+      espoCrmOptionsSchema.parse({ ...options, auth: { mode: 'password', username: 'a:b', password: 'pw' } }),
+    );
+  });
 });
