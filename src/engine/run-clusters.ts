@@ -10,7 +10,7 @@ import type { RecordRef, RunOutcome } from '../core/types.ts';
 import type { Run } from '../ports/store.ts';
 
 /** The seed's window: runs of one account within 15 minutes belong together. */
-export const DEFAULT_CLUSTER_WINDOW_MS = 15 * 60_000;
+const DEFAULT_CLUSTER_WINDOW_MS = 15 * 60_000;
 
 /** One cluster of runs. */
 export interface RunCluster {
@@ -81,7 +81,9 @@ export function clusterRuns(runs: readonly Run[], windowMs = DEFAULT_CLUSTER_WIN
   const byRecord = new Map<string, Run[]>();
   for (const run of runs) {
     const key = `${run.flow}|${run.ref.connection}/${run.ref.entityType}/${run.ref.id}`;
-    byRecord.set(key, [...(byRecord.get(key) ?? []), run]);
+    const same = byRecord.get(key) ?? [];
+    same.push(run);
+    byRecord.set(key, same);
   }
   const clusters: RunCluster[] = [];
   for (const recordRuns of byRecord.values()) {

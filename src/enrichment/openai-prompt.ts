@@ -22,7 +22,7 @@ export const DEFAULT_SYSTEM_PROMPT = [
 ].join(' ');
 
 /** Name of the response schema sent in `response_format.json_schema.name`. */
-export const RESPONSE_SCHEMA_NAME = 'crm_enrichment';
+const RESPONSE_SCHEMA_NAME = 'crm_enrichment';
 
 /** What the request builder needs from the provider's settings. */
 export interface ChatRequestSettings {
@@ -48,7 +48,7 @@ export function buildChatRequest(request: EnrichmentRequest, settings: ChatReque
 }
 
 /** The facts, the allowed verticals and the language. */
-export function userMessage(request: EnrichmentRequest): string {
+function userMessage(request: EnrichmentRequest): string {
   const lines = [
     `Allowed verticals (JSON): ${JSON.stringify(request.verticals)}`,
     `Language of summary and openers: ${request.language}`,
@@ -64,7 +64,7 @@ export function userMessage(request: EnrichmentRequest): string {
  * The JSON schema of the answer, in the subset strict mode accepts: every property required, no others,
  * nullable as a type union.
  */
-export function responseSchema(request: EnrichmentRequest): object {
+function responseSchema(request: EnrichmentRequest): object {
   const nullableText = (description: string) => ({ type: ['string', 'null'], description });
   return {
     type: 'object',

@@ -11,7 +11,7 @@ import type { Logger } from '../ports/logger.ts';
 import { findAllowedVertical } from './text.ts';
 
 /** The four proposals, each a string or null; every key is required, other keys are ignored. */
-export const wireResultSchema = z.object({
+const wireResultSchema = z.object({
   vertical: z.string().nullable(),
   summary: z.string().nullable(),
   companyOpener: z.string().nullable(),

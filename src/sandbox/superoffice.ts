@@ -3,8 +3,6 @@
  * `crmsync sandbox`), with its credentials taken from the connection it serves, and the lines that tell a
  * user how to reach it.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { startSuperOfficeSimulator } from '../connectors/superoffice/simulator/index.ts';
 import type {
   SuperOfficeSimulator,
@@ -12,7 +10,7 @@ import type {
 } from '../connectors/superoffice/simulator/index.ts';
 import type { SuperOfficeOptions } from '../connectors/superoffice/options.ts';
 import type { Logger } from '../ports/logger.ts';
-import { SandboxError } from './errors.ts';
+import { listening, persistPath } from './simulator-start.ts';
 
 /** Where and how to run the simulator (the settings of `sandbox.superoffice` that concern the simulator). */
 export interface SuperOfficeSimulatorSettings {
@@ -34,9 +32,7 @@ export async function startSandboxSimulator(
   deps: { readonly logger: Logger; readonly connection?: SuperOfficeOptions | undefined },
 ): Promise<SuperOfficeSimulator> {
   const { connection } = deps;
-  const persistFile = settings.persistFile === undefined ? undefined : resolve(settings.persistFile);
-  // Like the store's folder, the file's folder is created (./data does not exist before the first start).
-  if (persistFile !== undefined) mkdirSync(dirname(persistFile), { recursive: true });
+  const persistFile = persistPath(settings.persistFile);
   const options: SuperOfficeSimulatorOptions = {
     port: settings.port,
     seed: settings.seed,
@@ -50,17 +46,9 @@ export async function startSandboxSimulator(
       contextIdentifier: connection.contextIdentifier,
     }),
   };
-  try {
-    return await startSuperOfficeSimulator(options);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new SandboxError(
-        'SANDBOX_PORT_IN_USE',
-        `The SuperOffice simulator cannot listen on port ${settings.port}: it is in use (is the demo or crmsync sandbox running already?). Stop that process, or set sandbox.superoffice.port to a free port (0 picks one).`,
-        { cause: error },
-      );
-    throw error;
-  }
+  return listening('SuperOffice', settings.port, 'set sandbox.superoffice.port to a free port', () =>
+    startSuperOfficeSimulator(options),
+  );
 }
 
 /** How to reach a running simulator: URLs, credentials, the `SO_*` variables, and a few commands to try. */

@@ -3,8 +3,6 @@
  * reach them: URLs, the API users' credentials, the environment variables of a connection
  * (`espoCrmEnv()`, `advowareEnv()`), and a few commands to try.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { ADVOWARE_ENV_VARIABLES } from '../connectors/advoware/options.ts';
 import { startAdvowareSimulator } from '../connectors/advoware/simulator/index.ts';
 import type { AdvowareSimulator } from '../connectors/advoware/simulator/index.ts';
@@ -12,7 +10,7 @@ import { ESPOCRM_ENV_VARIABLES } from '../connectors/espocrm/options.ts';
 import { HUMAN_USERS, startEspoCrmSimulator } from '../connectors/espocrm/simulator/index.ts';
 import type { EspoCrmSimulator } from '../connectors/espocrm/simulator/index.ts';
 import type { Logger } from '../ports/logger.ts';
-import { SandboxError } from './errors.ts';
+import { listening, persistPath } from './simulator-start.ts';
 
 /** Where and how to run one simulator. */
 export interface VendorSimulatorSettings {
@@ -24,36 +22,13 @@ export interface VendorSimulatorSettings {
   readonly persistFile?: string | undefined;
 }
 
-/** The persist file as an absolute path, its folder created (./data does not exist before the first start). */
-function persistPath(settings: VendorSimulatorSettings): string | undefined {
-  if (settings.persistFile === undefined) return undefined;
-  const path = resolve(settings.persistFile);
-  mkdirSync(dirname(path), { recursive: true });
-  return path;
-}
-
-/** Runs `start`, turning a port conflict into an error that says what to do. */
-async function listening<T>(name: string, port: number, start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new SandboxError(
-        'SANDBOX_PORT_IN_USE',
-        `The ${name} simulator cannot listen on port ${port}: it is in use (is crmsync sandbox running already?). Stop that process or choose another port (0 picks a free one).`,
-        { cause: error },
-      );
-    throw error;
-  }
-}
-
 /** Starts the EspoCRM simulator (webhook queue on the vendor's 2-minute schedule). */
 export function startEspoCrmSandbox(
   settings: VendorSimulatorSettings,
   deps: { readonly logger: Logger },
 ): Promise<EspoCrmSimulator> {
-  const persistFile = persistPath(settings);
-  return listening('EspoCRM', settings.port, () =>
+  const persistFile = persistPath(settings.persistFile);
+  return listening('EspoCRM', settings.port, 'choose another --espocrm-port', () =>
     startEspoCrmSimulator({
       port: settings.port,
       seed: settings.seed,
@@ -68,8 +43,8 @@ export function startAdvowareSandbox(
   settings: VendorSimulatorSettings,
   deps: { readonly logger: Logger },
 ): Promise<AdvowareSimulator> {
-  const persistFile = persistPath(settings);
-  return listening('Advoware', settings.port, () =>
+  const persistFile = persistPath(settings.persistFile);
+  return listening('Advoware', settings.port, 'choose another --advoware-port', () =>
     startAdvowareSimulator({
       port: settings.port,
       seed: settings.seed,

@@ -20,7 +20,7 @@ import type { SuperOfficeSimulator } from '../../src/connectors/superoffice/simu
 import type { Run } from '../../src/ports/store.ts';
 import { ensureSimulatorWebhook } from '../../src/sandbox/webhook-registration.ts';
 import { systemClock } from '../../src/ports/clock.ts';
-import { simAccessToken } from '../connectors/superoffice/support.ts';
+import { simulatorAccessToken } from '../../src/sandbox/simulator-http.ts';
 import { eventually } from '../support/eventually.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 import type { TempDir } from '../support/temp-dir.ts';
@@ -121,7 +121,7 @@ export async function startEnrichWorld(flowOptions: Record<string, unknown> = {}
     'e2e',
   );
   const app = await startApp(config, { clock: systemClock, logger: pino({ level: 'silent' }) });
-  const token = await simAccessToken(sim);
+  const token = await simulatorAccessToken(sim);
   const tenantApi = `${sim.tenantUrl}/api/v1`;
   const { webhookId } = await ensureSimulatorWebhook(sim, {
     name: 'crmsync e2e',

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Run } from '../../src/ports/store.ts';
-import { simAccessToken } from '../connectors/superoffice/support.ts';
+import { simulatorAccessToken } from '../../src/sandbox/simulator-http.ts';
 import { eventually } from '../support/eventually.ts';
 import { DEFAULT_ANSWER, startEnrichWorld } from './enrich-world.ts';
 import type { EnrichWorld } from './enrich-world.ts';
@@ -177,7 +177,7 @@ describe('enrich flow reconciler', () => {
 
   it('enriches a company whose webhook was lost, and does not queue its own write again', async () => {
     // The registration is gone: SuperOffice delivers nothing from now on.
-    const token = await simAccessToken(world.sim);
+    const token = await simulatorAccessToken(world.sim);
     const removed = await fetch(`${world.sim.tenantUrl}/api/v1/Webhook/${world.webhookId}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${token}` },

@@ -6,7 +6,8 @@ import type { JsonValue } from '../../core/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Checkpoint, CheckpointRepository } from '../../ports/store.ts';
 import type { Row, SqliteDatabase } from './database.ts';
-import { canonicalJson, parseJson } from './values.ts';
+import { canonicalJson } from '../../core/canonical.ts';
+import { parseJson } from './values.ts';
 
 interface CheckpointRow extends Row {
   name: string;

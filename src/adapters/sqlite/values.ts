@@ -1,12 +1,7 @@
-/**
- * Conversions between port values and SQLite columns: JSON text, canonical JSON for equality (from core), and the
- * string ids of the ports over INTEGER row ids.
- */
+/** Conversions between port values and SQLite columns: JSON text, and the string ids of the ports over INTEGER row ids. */
 import { InputError } from '../../core/errors.ts';
 import type { JsonValue } from '../../core/types.ts';
 import type { SqlParam } from './database.ts';
-
-export { canonicalJson } from '../../core/canonical.ts';
 
 /** Parses JSON text this adapter wrote from a value of type T. */
 export function parseJson<T = JsonValue>(text: string): T {

@@ -18,7 +18,7 @@ import type { GlobalOptions } from '../context.ts';
 import { requireConnection, withBackend } from '../context.ts';
 
 /** The flow type whose settings `verify` and `latest` read. */
-export const ENRICH_FLOW_TYPE = 'enrich';
+const ENRICH_FLOW_TYPE = 'enrich';
 
 /** Everything a SuperOffice command works with. */
 export interface SuperOfficeContext {

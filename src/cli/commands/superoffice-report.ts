@@ -19,7 +19,7 @@ import type { GlobalOptions } from '../context.ts';
 import { integerOption, parseList, withSuperOffice } from './superoffice-context.ts';
 
 /** Default number of sales read (seed 000's SALE_LIMIT). */
-export const DEFAULT_REPORT_LIMIT = 1000;
+const DEFAULT_REPORT_LIMIT = 1000;
 
 /** Width of the progress bar in characters. */
 const BAR_WIDTH = 30;

@@ -14,7 +14,7 @@ import type { WebhookRequest, WebhookResult } from '../../ports/connector.ts';
 import { getField, getId, isObject } from '../shared/casing.ts';
 
 /** The signature header (lower case, as WebhookRequest headers are). */
-export const ADVOWARE_SIGNATURE_HEADER = 'x-advoware-signature';
+const ADVOWARE_SIGNATURE_HEADER = 'x-advoware-signature';
 
 /** The entity type of Beteiligte change events. */
 export const BETEILIGTE_ENTITY = 'Beteiligte';

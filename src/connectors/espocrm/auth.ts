@@ -12,7 +12,7 @@ import { createHmac } from 'node:crypto';
 import type { EspoCrmAuth } from './options.ts';
 
 /** The API's path below the site URL. */
-export const API_PATH = '/api/v1/';
+const API_PATH = '/api/v1/';
 
 /** The API base URL of a site URL (as normalised by the options): `https://host/folder/api/v1/`. */
 export function apiBaseUrl(baseUrl: string): URL {

@@ -110,12 +110,6 @@ const PHONE: CollectionKind = {
   },
 };
 
-/** The comparison key of an email address: trimmed, lower case. */
-export const emailAddressKey = EMAIL.key;
-
-/** The comparison key of a phone number: its digits and `+`. */
-export const phoneNumberKey = PHONE.key;
-
 function readItems(kind: CollectionKind, record: JsonObject): Item[] {
   const raw = record[kind.attribute];
   if (raw === undefined) {

@@ -20,9 +20,7 @@ export interface ListResult {
   readonly list: readonly JsonObject[];
 }
 
-/** `total` when the server did not count and more records exist (reference §3). */
-export const TOTAL_MORE = -1;
-/** `total` when the server did not count and no more records exist. */
+/** `total` when the server did not count and no more records exist (-1 means more exist; reference §3). */
 export const TOTAL_NO_MORE = -2;
 
 /** Options of list calls. */

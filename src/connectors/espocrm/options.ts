@@ -158,7 +158,7 @@ export type EspoCrmAuth = EspoCrmOptions['auth'];
 export type EspoCrmEntitySettings = z.output<typeof entitySettingsSchema>;
 
 /** The site URL without trailing slashes and without a trailing `/api/v1`. */
-export function normaliseBaseUrl(url: string): string {
+function normaliseBaseUrl(url: string): string {
   return url.replace(/\/+$/, '').replace(/\/api\/v1$/i, '');
 }
 

@@ -25,7 +25,7 @@ import { versionOf } from './endpoints.ts';
 /** The signature header (lower case, as WebhookRequest headers are). */
 export const SIGNATURE_HEADER = 'signature';
 /** The legacy signature header. */
-export const LEGACY_SIGNATURE_HEADER = 'x-signature';
+const LEGACY_SIGNATURE_HEADER = 'x-signature';
 
 const HMAC_BYTES = 32;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

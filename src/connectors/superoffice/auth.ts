@@ -18,7 +18,7 @@ import { authBaseUrl } from './options.ts';
 import type { SuperOfficeOptions } from './options.ts';
 
 /** Prefix of SuperOffice's own id_token claims. */
-export const CLAIM_PREFIX = 'http://schemes.superoffice.net/identity/';
+const CLAIM_PREFIX = 'http://schemes.superoffice.net/identity/';
 
 /** Refresh this long before the token expires, so a request never starts with a token about to lapse. */
 const EXPIRY_MARGIN_MS = 60_000;
@@ -59,7 +59,7 @@ export function apiBaseFrom(url: string): string {
 }
 
 /** The claims of a JWT (no signature check: the token came straight from the token endpoint over TLS). */
-export function decodeJwtClaims(token: string): Record<string, unknown> {
+function decodeJwtClaims(token: string): Record<string, unknown> {
   const payload = token.split('.')[1];
   if (payload === undefined) return {};
   try {

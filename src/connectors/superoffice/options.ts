@@ -17,7 +17,7 @@ import { env } from '../../config/secrets.ts';
 import type { EnvRef } from '../../config/secrets.ts';
 
 /** The auth subdomains: development, stage, production (reference §2.1). Numbered hosts never serve auth. */
-export const SUPEROFFICE_ENVIRONMENTS = ['sod', 'qaonline', 'online'] as const;
+const SUPEROFFICE_ENVIRONMENTS = ['sod', 'qaonline', 'online'] as const;
 
 /** Zod schema of a superoffice connection's `options`. Unknown keys are rejected. */
 export const superOfficeOptionsSchema = z.strictObject({
@@ -85,7 +85,7 @@ export function authBaseUrl(options: Pick<SuperOfficeOptions, 'authBaseUrl' | 'e
  * The environment variables a connection reads through {@link superOfficeEnv}: the seeds' `SO_*` names, plus
  * the auth host override (the sandbox prints it) and the webhook credentials.
  */
-export const SUPEROFFICE_ENV_VARIABLES = {
+const SUPEROFFICE_ENV_VARIABLES = {
   clientId: 'SO_CLIENT_ID',
   clientSecret: 'SO_CLIENT_SECRET',
   refreshToken: 'SO_REFRESH_TOKEN',

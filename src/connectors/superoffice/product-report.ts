@@ -75,7 +75,7 @@ export interface ProductReportOptions {
 }
 
 /** The CSV columns, in order. */
-export const PRODUCT_REPORT_COLUMNS = [
+const PRODUCT_REPORT_COLUMNS = [
   'SaleId',
   'SaleDate',
   'CustomerId',

@@ -21,7 +21,7 @@ export function requireEntityType(name: string): EntityType {
 }
 
 /** The archive's id column of an entity: `contactId`, `personId`, `saleId`. */
-export function idColumnOf(entity: EntityType): string {
+function idColumnOf(entity: EntityType): string {
   return `${entity.charAt(0).toLowerCase()}${entity.slice(1)}Id`;
 }
 

@@ -9,7 +9,7 @@ import type { ListItem, SuperOfficeApi, UserDefinedFieldInfo } from './endpoints
 import { SuperOfficeApiError } from './errors.ts';
 
 /** Built-in lists the connector's flows and tools read, discovered besides the lists of list fields. */
-export const BUILT_IN_LISTS = ['Category', 'Business', 'Position', 'ProductFamily'] as const;
+const BUILT_IN_LISTS = ['Category', 'Business', 'Position', 'ProductFamily'] as const;
 
 /** One list and its items. */
 export interface DiscoveredList {
@@ -32,7 +32,7 @@ export interface TenantDiscovery {
 }
 
 /** The names under which the list of a list field may be served, most likely first. */
-export function listNameCandidates(field: UserDefinedFieldInfo): string[] {
+function listNameCandidates(field: UserDefinedFieldInfo): string[] {
   const names = [field.listName];
   if (field.listDefinitionId > 0)
     names.push(`udlist${field.listDefinitionId}`, String(field.listDefinitionId));

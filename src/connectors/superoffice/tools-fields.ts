@@ -22,12 +22,12 @@ export function integerField(record: Readonly<Record<string, unknown>>, key: str
 }
 
 /** Text as compared: CRLF as LF, no trailing whitespace (the vendor may store long text either way). */
-export function normaliseText(text: string): string {
+function normaliseText(text: string): string {
   return text.replaceAll('\r\n', '\n').trimEnd();
 }
 
 /** The display form of a decoded value: list items as `Name [I:id]`, empty values as ''. */
-export function displayUdf(value: UdfValue): string {
+function displayUdf(value: UdfValue): string {
   if (value.type === 'list') {
     if (value.value === null) return '';
     return value.displayText === undefined ? `[I:${value.value}]` : `${value.displayText} [I:${value.value}]`;

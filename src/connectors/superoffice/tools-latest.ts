@@ -58,7 +58,7 @@ export interface LatestResult {
 const DATE_COLUMN: Readonly<Record<AgeBy, string>> = { created: 'registeredDate', updated: 'updatedDate' };
 
 /** True when the owner passes the filter (no filter: everyone). Short names compare case-insensitively. */
-export function ownerPasses(
+function ownerPasses(
   filter: OwnerFilter | undefined,
   associateId: number | null,
   shortName: string,

@@ -9,7 +9,7 @@ import type { ProductReportSource, ReportSale } from './product-report.ts';
 import { countRecords } from './tools-counts.ts';
 
 /** The list holding product families (seed 000's `list_products.py`). */
-export const PRODUCT_FAMILY_LIST = 'ProductFamily';
+const PRODUCT_FAMILY_LIST = 'ProductFamily';
 
 /**
  * Archive columns of a report row. [UNCONFIRMED] the FindSale provider's exact column names: `saleDate` and

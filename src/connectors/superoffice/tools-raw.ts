@@ -73,7 +73,7 @@ export function parseRawData(text: string): JsonValue {
  * leading `/` and `v1/`. An absolute URL is reduced the same way, so the token is only ever sent to the
  * connection's own tenant host, whatever host a pasted link names.
  */
-export function tenantRelativePath(path: string): string {
+function tenantRelativePath(path: string): string {
   const trimmed = path.trim();
   const marker = /(?:^|\/)api\/v1\//i.exec(trimmed);
   if (marker !== null) return trimmed.slice(marker.index + marker[0].length);

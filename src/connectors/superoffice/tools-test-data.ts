@@ -20,7 +20,7 @@ export const TEST_DATA_MARKER = 'crmsync test data';
 export const DEFAULT_TEST_COMPANY_NAME = 'Bremer Abenteuerland';
 
 /** Connector-state key holding the ids of the test companies created on a connection. */
-export const TEST_COMPANIES_STATE_KEY = 'tools.testCompanies';
+const TEST_COMPANIES_STATE_KEY = 'tools.testCompanies';
 
 /** Where a connection's test company ids are kept. */
 export interface TestDataLedger {

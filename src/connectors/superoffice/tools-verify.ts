@@ -59,7 +59,7 @@ const CONTACT_ROLES = ['vertical', 'summary', 'companyOpener'] as const;
 const UDF_PREFIX = /^UserDefinedFields[./]/i;
 
 /** A change's field name without a `UserDefinedFields.` / `UserDefinedFields/` prefix. */
-export function changeFieldKey(field: string): string {
+function changeFieldKey(field: string): string {
   return field.replace(UDF_PREFIX, '');
 }
 
@@ -117,11 +117,7 @@ const RUNS_SEARCHED = 20;
  * The last COMPLETED run of `flow` for `ref` that wrote something, or else the last COMPLETED run, or null.
  * A later run that found every value already in place writes nothing; the run before it holds the values.
  */
-export async function lastCompletedRun(
-  runs: RunRepository,
-  flow: string,
-  ref: RecordRef,
-): Promise<Run | null> {
+async function lastCompletedRun(runs: RunRepository, flow: string, ref: RecordRef): Promise<Run | null> {
   const completed = await runs.list({ flow, ref, outcomes: ['COMPLETED'], limit: RUNS_SEARCHED });
   return completed.find((run) => run.changes.length > 0) ?? completed[0] ?? null;
 }

@@ -13,7 +13,7 @@ export const DEFAULT_WEBHOOK_EVENTS = [
 ] as const;
 
 /** A new webhook secret: 32 random bytes, base64url (43 characters). */
-export function generateWebhookSecret(): string {
+function generateWebhookSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 

@@ -175,7 +175,7 @@ export function loadRuleFile(path: string | URL, source = String(path)): RuleSet
 }
 
 /** Validates and compiles an already parsed rules file; `label` names it in error messages. */
-export function compileRuleFile(json: unknown, source: string, label = source): RuleSet {
+function compileRuleFile(json: unknown, source: string, label = source): RuleSet {
   const parsed = ruleFileSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => ({

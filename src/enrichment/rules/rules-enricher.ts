@@ -35,7 +35,7 @@ export const rulesEnricherSchema = z.strictObject({
 export type RulesEnricherConfig = z.output<typeof rulesEnricherSchema>;
 
 /** The keyword-and-template enricher. */
-export class RulesEnricher implements Enricher {
+class RulesEnricher implements Enricher {
   readonly provider = 'rules';
   readonly #rules: RuleSet;
   readonly #templates: TemplateOverrides;

@@ -54,7 +54,7 @@ const PLACEHOLDER_PATTERN = /\{([^{}]*)\}/g;
 const OPTIONAL_PART_PATTERN = /\[([^[\]]*)\]/g;
 
 /** A template: known placeholders only, square brackets balanced and not nested. */
-export const templateSchema = z
+const templateSchema = z
   .string()
   .min(1)
   .superRefine((template, context) => {

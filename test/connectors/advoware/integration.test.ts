@@ -27,6 +27,7 @@ import { ManualClock } from '../../support/manual-clock.ts';
 import { simAdmin, simRequestCounts } from '../../support/sim-admin.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 import { memoryState, recorder, silentLogger } from '../superoffice/support.ts';
+import { recordedWaits } from '../../support/recorded-waits.ts';
 
 const WEBHOOK_SECRET = 'advoware-integration-webhook-secret';
 const TOKEN_ROUTE = 'POST api/v1/Token';
@@ -83,7 +84,7 @@ function connect(sim: AdvowareSimulator, options: ConnectOptions = {}) {
 /** An API over a client whose waits (Retry-After, backoff) are recorded instead of slept. */
 function recordingApi(sim: AdvowareSimulator, overrides: Record<string, unknown> = {}) {
   const apiCalls = recorder();
-  const waits: number[] = [];
+  const { waits, random, sleep } = recordedWaits();
   const options = simOptions(sim, overrides);
   const client = new AdvowareClient({
     connection: 'advo',
@@ -91,11 +92,8 @@ function recordingApi(sim: AdvowareSimulator, overrides: Record<string, unknown>
     clock: systemClock,
     state: memoryState(systemClock),
     apiCalls,
-    random: () => 0.5,
-    sleep: (ms) => {
-      waits.push(ms);
-      return Promise.resolve();
-    },
+    random,
+    sleep,
   });
   cleanups.push(() => client.close());
   return { api: new AdvowareApi(client, { betNrField: options.betNrField }), apiCalls, waits };

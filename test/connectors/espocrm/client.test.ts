@@ -23,6 +23,7 @@ import { Where } from '../../../src/connectors/espocrm/where.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { recorder, startFakeVendor } from '../superoffice/support.ts';
 import type { FakeAnswer, FakeRequest, FakeVendor } from '../superoffice/support.ts';
+import { recordedWaits } from '../../support/recorded-waits.ts';
 
 const API_KEY = 'a'.repeat(32);
 const SECRET_KEY = 'b'.repeat(32);
@@ -46,17 +47,14 @@ function connect(vendor: FakeVendor, overrides: Record<string, unknown> = {}) {
     ...overrides,
   });
   const apiCalls = recorder();
-  const waits: number[] = [];
+  const { waits, random, sleep } = recordedWaits();
   const client = new EspoCrmClient({
     connection: 'espo',
     options,
     clock: new ManualClock(),
     apiCalls,
-    random: () => 0.5,
-    sleep: (ms) => {
-      waits.push(ms);
-      return Promise.resolve();
-    },
+    random,
+    sleep,
   });
   cleanups.push(() => client.close());
   return { api: new EspoCrmApi(client, options), apiCalls, waits };

@@ -20,6 +20,7 @@ import type { ApiCallRecorder } from '../../../src/ports/connector.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { startScriptedServer, unreachableUrl } from './scripted-server.ts';
 import type { ScriptedAnswer, ScriptedServer } from './scripted-server.ts';
+import { recordedWaits } from '../../support/recorded-waits.ts';
 
 /** A call of the test vendor: a path below the session's API base. */
 interface TestCall extends VendorRequest {
@@ -151,7 +152,7 @@ async function harness(answers: ScriptedAnswer[], options: HarnessOptions = {}):
   cleanups.push(() => server.close());
   const clock = new ManualClock();
   const apiCalls: ApiCall[] = [];
-  const sleeps: number[] = [];
+  const { waits: sleeps, random, sleep } = recordedWaits();
   const hooks: HookLog = {
     sessions: 0,
     reauthenticated: [],
@@ -166,11 +167,8 @@ async function harness(answers: ScriptedAnswer[], options: HarnessOptions = {}):
       options: { ...LIMITS, ...options.limits },
       clock,
       apiCalls: { record: (call) => apiCalls.push(call) },
-      random: () => 0.5,
-      sleep: (ms) => {
-        sleeps.push(ms);
-        return Promise.resolve();
-      },
+      random,
+      sleep,
     },
     testHooks(server, first, options.hooks ?? {}, hooks),
   );

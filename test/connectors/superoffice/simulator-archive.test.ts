@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { SuperOfficeSimulator } from '../../../src/connectors/superoffice/simulator/index.ts';
 import { startSuperOfficeSimulator } from '../../../src/connectors/superoffice/simulator/index.ts';
 import type { WebhookHub } from '../../../src/connectors/superoffice/simulator/webhooks.ts';
-import { simAccessToken } from './support.ts';
+import { simulatorAccessToken } from '../../../src/sandbox/simulator-http.ts';
 
 /** An archive row. */
 type Row = Record<string, string | number | boolean | null>;
@@ -38,7 +38,7 @@ describe('archive queries', () => {
   let token: string;
   before(async () => {
     sim = await startSuperOfficeSimulator({ createHub: () => silentHub, archivePageSize: 25 });
-    token = await simAccessToken(sim);
+    token = await simulatorAccessToken(sim);
   });
   after(() => sim.close());
 

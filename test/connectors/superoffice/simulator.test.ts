@@ -16,7 +16,8 @@ import type { SimChangeEvent, WebhookHub } from '../../../src/connectors/superof
 import { ManualClock } from '../../support/manual-clock.ts';
 import { simAdminRequest } from '../../support/sim-admin.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';
-import { refreshFields, simAccessToken as accessToken, tokenUrl } from './support.ts';
+import { simulatorAccessToken as accessToken } from '../../../src/sandbox/simulator-http.ts';
+import { refreshFields, tokenUrl } from './support.ts';
 
 /** A stand-in webhook hub that only records what the simulator emits. */
 class RecordingHub {

@@ -13,6 +13,7 @@ import type { ConnectorStateRepository } from '../../../src/ports/store.ts';
 import { SuperOfficeClient } from '../../../src/connectors/superoffice/client.ts';
 import { superOfficeOptionsSchema } from '../../../src/connectors/superoffice/options.ts';
 import type { SuperOfficeSimulator } from '../../../src/connectors/superoffice/simulator/index.ts';
+import { recordedWaits } from '../../support/recorded-waits.ts';
 
 /** A ConnectorStateRepository in a Map, honouring expiry by `clock`. */
 export function memoryState(clock: Clock): ConnectorStateRepository & { size(): number } {
@@ -144,18 +145,15 @@ export function testClient(
   state: ConnectorStateRepository = memoryState(clock),
 ) {
   const apiCalls = recorder();
-  const waits: number[] = [];
+  const { waits, random, sleep } = recordedWaits();
   const client = new SuperOfficeClient({
     connection: 'so',
     options: testOptions(authBaseUrl, options),
     clock,
     state,
     apiCalls,
-    random: () => 0.5,
-    sleep: (ms) => {
-      waits.push(ms);
-      return Promise.resolve();
-    },
+    random,
+    sleep,
   });
   return { client, apiCalls, waits, state };
 }
@@ -177,11 +175,4 @@ export function refreshFields(sim: SuperOfficeSimulator): Record<string, string>
     client_secret: clientSecret,
     refresh_token: refreshToken,
   };
-}
-
-/** A fresh access token from the simulator. */
-export async function simAccessToken(sim: SuperOfficeSimulator): Promise<string> {
-  const response = await fetch(tokenUrl(sim, refreshFields(sim)), { method: 'POST' });
-  if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}`);
-  return ((await response.json()) as { access_token: string }).access_token;
 }

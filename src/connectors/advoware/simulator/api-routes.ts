@@ -24,7 +24,7 @@ import type { BeteiligteSchema } from './schema.ts';
 import { beteiligterView, kommunikationView } from './views.ts';
 
 /** Path of the Beteiligte collection below a service prefix. */
-export const BETEILIGTE_PATH = 'api/v1/advonet/Beteiligte';
+const BETEILIGTE_PATH = 'api/v1/advonet/Beteiligte';
 
 /** What the API routes need. */
 export interface ApiRoutesOptions {

@@ -34,13 +34,13 @@ export interface SignedParts {
  * `HMAC512Signature`: standard base64 of HMAC-SHA512 over `"{Product}:{AppID}:{Nonce}:{RequestTimeStamp}"`
  * (UTF-8), keyed with the base64-decoded API key (reference §3, confirmed by its test vector).
  */
-export function tokenSignature(parts: SignedParts, apiKeyBase64: string): string {
+function tokenSignature(parts: SignedParts, apiKeyBase64: string): string {
   const message = `${parts.product}:${parts.appId}:${parts.nonce}:${parts.timestamp}`;
   return createHmac('sha512', Buffer.from(apiKeyBase64, 'base64')).update(message, 'utf8').digest('base64');
 }
 
 /** .NET's round-trip UTC format (seven fraction digits and `Z`), which public code parses (reference §3). */
-export function formatDotNetUtc(ms: number): string {
+function formatDotNetUtc(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, -1)}0000Z`;
 }
 

@@ -13,10 +13,10 @@ import { randomBytes } from 'node:crypto';
 export const ROW_ID_BYTES = 30;
 
 /** The first betNr the simulator hands out ([INF]: real numbers are firm-specific). */
-export const FIRST_BET_NR = 10_001;
+const FIRST_BET_NR = 10_001;
 
 /** The first Kommunikation id. Ids are unique across the whole database (seed 003: "id (unique int)"). */
-export const FIRST_KOMM_ID = 50_001;
+const FIRST_KOMM_ID = 50_001;
 
 /** Whether `value` is a valid kommKz: 1 (TelGesch) .. 12 (Bea), seed 003. */
 export function isKommKz(value: unknown): value is number {

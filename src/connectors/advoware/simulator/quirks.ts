@@ -7,7 +7,7 @@
 import { z } from 'zod';
 
 /** Schema of the full quirk set; `POST /_sim/quirks` takes any part of it. */
-export const advowareQuirksSchema = z.strictObject({
+const advowareQuirksSchema = z.strictObject({
   /**
    * `GET Beteiligte/{betnr}` answers a one-element array instead of an object. [INF] Seed 004's client
    * accepts both shapes (`result[0] if list`); which one the vendor sends is not known. Default off (object).

@@ -7,7 +7,7 @@
 import { ConfigError } from '../../../core/errors.ts';
 
 /** The always-present text fields. */
-export const CORE_FIELDS = ['name', 'vorname'] as const;
+const CORE_FIELDS = ['name', 'vorname'] as const;
 
 /**
  * [UNCONFIRMED] Further top-level text fields of a fresh simulator: plausible for a German law firm's party

@@ -29,7 +29,7 @@ export const SIGNATURE_HEADER = 'X-Advoware-Signature';
 export const EVENT_HEADER = 'X-Advoware-Event';
 
 /** The events a target can subscribe to. */
-export const CHANGE_EVENTS: readonly ChangeEventName[] = [
+const CHANGE_EVENTS: readonly ChangeEventName[] = [
   'Beteiligte.created',
   'Beteiligte.changed',
   'Beteiligte.deleted',

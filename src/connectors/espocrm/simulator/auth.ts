@@ -45,7 +45,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
 const unauthorized = (reason = '') => new EspoHttpError(401, reason);
 
 /** The HMAC's message: `METHOD /path-after-api-v1`, query string left out. */
-export function hmacMessage(request: FastifyRequest): string {
+function hmacMessage(request: FastifyRequest): string {
   const path = (request.raw.url ?? request.url).split('?')[0] ?? '';
   return `${request.method} ${path.replace(/^\/api\/v1/, '')}`;
 }

@@ -187,11 +187,6 @@ export function entityDef(entityType: EntityType): EntityDef {
   return DEFS[entityType];
 }
 
-/** The field named `name`, if the entity type has one. */
-export function fieldOf(def: EntityDef, name: string): FieldDef | undefined {
-  return def.fields.find((field) => field.name === name);
-}
-
 const ADDRESS_PARTS = ['Street', 'City', 'State', 'Country', 'PostalCode'] as const;
 
 /** The attributes a client writes for `field` (the vendor's "actual" attributes). */

@@ -27,7 +27,7 @@ export interface NotificationRoutesOptions {
 }
 
 /** The type value the vendor renders as a message (`Notification::TYPE_MESSAGE`). */
-export const MESSAGE_TYPE = 'Message';
+const MESSAGE_TYPE = 'Message';
 
 function renderNotification(notification: StoredNotification, users: UserDirectory): JsonObject {
   return {

@@ -22,7 +22,7 @@ function unicodeEscape(codeUnit: number): string {
 }
 
 /** A PHP-escaped JSON string literal. JavaScript strings are UTF-16, so pairs come out as PHP writes them. */
-export function phpJsonString(text: string): string {
+function phpJsonString(text: string): string {
   let out = '"';
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);

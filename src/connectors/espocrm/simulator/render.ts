@@ -55,7 +55,7 @@ function linkName(attribute: string, record: StoredRecord, context: RenderContex
 }
 
 /** The value of one output attribute. */
-export function attributeValue(
+function attributeValue(
   def: EntityDef,
   attribute: string,
   record: StoredRecord,

@@ -11,7 +11,7 @@ import type { AuthContext } from './auth.ts';
 import { isEntityType } from './entity-defs.ts';
 
 /** `METHOD /route/template`, with a simulated entity type written out (other values stay `:entityType`). */
-export function routeTemplate(request: FastifyRequest): string {
+function routeTemplate(request: FastifyRequest): string {
   const route = requestRoute(request);
   const entityType = (request.params as Record<string, string | undefined> | undefined)?.entityType;
   return entityType !== undefined && isEntityType(entityType)

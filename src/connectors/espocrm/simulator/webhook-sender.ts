@@ -23,7 +23,7 @@ export function encodeBatch(items: readonly JsonObject[]): Buffer {
 }
 
 /** `Signature` and `X-Signature` for `body`. */
-export function signatureHeaders(webhookId: string, secretKey: string, body: Buffer): Record<string, string> {
+function signatureHeaders(webhookId: string, secretKey: string, body: Buffer): Record<string, string> {
   const mac = () => createHmac('sha256', secretKey).update(body);
   const hex = mac().digest('hex');
   const binary = mac().digest();

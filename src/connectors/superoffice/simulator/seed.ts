@@ -21,7 +21,7 @@ import { seededRandom } from '../../../core/random.ts';
 export const DEMO_SEED = 20260322;
 
 /** The tenant's users. `apiAssociateId` becomes the API user (seed 000: 528). */
-export function seedAssociates(apiAssociateId: number): Associate[] {
+function seedAssociates(apiAssociateId: number): Associate[] {
   const user = (
     associateId: number,
     name: string,
@@ -101,7 +101,7 @@ export function seedLists(): ListDefinition[] {
 }
 
 /** UDF definitions: what the enrichment writes (Vertical, AI Summary, Opener) plus one of every other type. */
-export function seedUdefs(): UdefDefinition[] {
+function seedUdefs(): UdefDefinition[] {
   return [
     {
       owner: 'contact',

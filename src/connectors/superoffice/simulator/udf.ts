@@ -17,7 +17,7 @@ export function udefKey(udef: UdefDefinition): string {
 }
 
 /** Finds the definition a write key refers to: its ProgId or `SuperOffice:<id>`, case-insensitively. */
-export function findUdef(state: SimState, owner: EntityKind, key: string): UdefDefinition | undefined {
+function findUdef(state: SimState, owner: EntityKind, key: string): UdefDefinition | undefined {
   const wanted = key.toLowerCase();
   return state
     .udefsOf(owner)
@@ -46,7 +46,7 @@ export function renderUdfs(
 }
 
 /** The item id of an `[I:n]` value, if it is one. */
-export function listItemId(value: string): number | undefined {
+function listItemId(value: string): number | undefined {
   const match = /^\[I:(\d+)\]$/.exec(value);
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }

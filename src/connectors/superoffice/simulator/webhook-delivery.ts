@@ -8,7 +8,7 @@
 import { createHmac } from 'node:crypto';
 
 /** The User-Agent of the documented examples (the version varies by tenant). */
-export const NETSERVER_USER_AGENT = 'NetServer-Webhook/8.8.6684.1719';
+const NETSERVER_USER_AGENT = 'NetServer-Webhook/8.8.6684.1719';
 
 /** The body of a delivery, keys in the documented order. */
 export interface WebhookPayload {
@@ -37,7 +37,7 @@ export function formatWebhookTimestamp(ms: number): string {
 }
 
 /** `X-SuperOffice-Signature`: Base64(HMAC-SHA256(key = UTF-8 secret, data = raw body bytes)), padded. */
-export function signWebhookBody(secret: string, body: Buffer): string {
+function signWebhookBody(secret: string, body: Buffer): string {
   return createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest('base64');
 }
 

@@ -16,7 +16,7 @@ import { formatEntityDate } from './entities.ts';
 import { badRequest } from './errors.ts';
 
 /** The states of a webhook, in the [INFERRED] numeric order 0..3. */
-export const WEBHOOK_STATES = ['Unknown', 'Active', 'Stopped', 'TooManyErrors'] as const;
+const WEBHOOK_STATES = ['Unknown', 'Active', 'Stopped', 'TooManyErrors'] as const;
 
 /** A webhook's state, serialised as a string. */
 export type WebhookState = (typeof WEBHOOK_STATES)[number];

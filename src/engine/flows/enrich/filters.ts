@@ -72,7 +72,11 @@ export class EventFilter {
     for (const event of events) {
       const verdict = this.verdict(event, apiActorId);
       if (verdict === null) relevant.push(event);
-      else skipped.set(verdict, [...(skipped.get(verdict) ?? []), event]);
+      else {
+        const same = skipped.get(verdict) ?? [];
+        same.push(event);
+        skipped.set(verdict, same);
+      }
     }
     if (relevant.length > 0) return { relevant, skipReason: null };
     return { relevant, skipReason: describeSkip(skipped, apiActorId) };

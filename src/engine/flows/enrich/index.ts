@@ -7,7 +7,7 @@
  * ones (API, enricher, a concurrent edit) are retried with backoff by the queue and end DEAD after the
  * configured attempts, where `crmsync jobs replay` picks them up (the seeds' poison pill).
  */
-import { valueHash } from '../../../core/canonical.ts';
+import { canonicalJson, valueHash } from '../../../core/canonical.ts';
 import type { ChangeEvent, JsonValue } from '../../../core/types.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { EnrichRole, EnrichSubject, EnrichTarget } from '../../../ports/enrich-target.ts';
@@ -157,7 +157,7 @@ async function enrich(
   const wanted = desiredValues(subject, result, verticals, context);
   const differing = Object.fromEntries(
     Object.entries(wanted).filter(
-      ([role, value]) => valueHash(value) !== valueHash(subject.current[role as EnrichRole] ?? null),
+      ([role, value]) => canonicalJson(value) !== canonicalJson(subject.current[role as EnrichRole] ?? null),
     ),
   ) as Partial<Record<EnrichRole, JsonValue>>;
   if (Object.keys(differing).length === 0) {

@@ -11,7 +11,7 @@ import { enricherConfigSchema } from '../../../enrichment/index.ts';
  * `position_id`, `userdef_id`) plus the names the vendor documents for the same fields (`orgNr`,
  * `userdef2_id` for long-text UDFs, person `title`, `position_idx`).
  */
-export const DEFAULT_RELEVANT_COLUMNS = {
+const DEFAULT_RELEVANT_COLUMNS = {
   contact: ['name', 'urladdress', 'urls', 'orgnr', 'userdef_id', 'userdef2_id'],
   person: ['jobtitle', 'title', 'position_id', 'position_idx', 'userdef_id', 'userdef2_id'],
 } as const;
