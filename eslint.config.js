@@ -31,6 +31,22 @@ export default tseslint.config(
     },
   },
   {
+    // The product never depends on the fake vendor servers: only the sandbox (which runs them), the CLI that
+    // starts the sandbox, tests and benches import src/simulators.
+    files: ['src/**/*.ts'],
+    ignores: ['src/simulators/**', 'src/sandbox/**', 'src/cli/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/simulators/**'], message: 'Only the sandbox and tests may import simulators.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

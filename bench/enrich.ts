@@ -21,7 +21,7 @@ import { seededRandom } from '../src/core/random.ts';
 import {
   simulatorConnectionOptions,
   startSuperOfficeSimulator,
-} from '../src/connectors/superoffice/simulator/index.ts';
+} from '../src/simulators/superoffice/index.ts';
 import { systemClock } from '../src/ports/clock.ts';
 import type { Run } from '../src/ports/store.ts';
 import { ensureSimulatorWebhook } from '../src/sandbox/webhook-registration.ts';

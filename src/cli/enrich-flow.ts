@@ -12,7 +12,7 @@ import type { FlowHandler } from '../engine/handlers.ts';
 import { createEnrichHandler } from '../engine/flows/enrich/index.ts';
 import { createEnrichReconciler } from '../engine/flows/enrich/reconcile.ts';
 import type { EnrichOptions } from '../engine/flows/enrich/index.ts';
-import type { FlowDependencies } from './registry.ts';
+import type { FlowDependencies } from './flow-type.ts';
 
 /** The handler of the enrich flow `flow`. Throws ConfigError when its connection cannot be enriched. */
 export function createEnrichFlowHandler(flow: FlowConfig, deps: FlowDependencies): FlowHandler {

@@ -14,7 +14,7 @@
  */
 import type { Config, ConnectionConfig } from '../config/index.ts';
 import type { SuperOfficeSandboxConfig } from '../config/schema.ts';
-import type { SuperOfficeSimulator } from '../connectors/superoffice/simulator/index.ts';
+import type { SuperOfficeSimulator } from '../simulators/superoffice/index.ts';
 import type { SuperOfficeOptions } from '../connectors/superoffice/options.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../ports/logger.ts';

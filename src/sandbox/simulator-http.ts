@@ -3,7 +3,7 @@
  * which call failed and what the simulator answered, and an access token of the SuperOffice simulator's API
  * user from its token endpoint (the refresh-token grant, as a real connection gets one).
  */
-import type { SuperOfficeSimulator } from '../connectors/superoffice/simulator/index.ts';
+import type { SuperOfficeSimulator } from '../simulators/superoffice/index.ts';
 import { SandboxError } from './errors.ts';
 
 /** Simulators run on this machine; a call taking longer than this is a hung simulator. */

@@ -3,11 +3,8 @@
  * `crmsync sandbox`), with its credentials taken from the connection it serves, and the lines that tell a
  * user how to reach it.
  */
-import { startSuperOfficeSimulator } from '../connectors/superoffice/simulator/index.ts';
-import type {
-  SuperOfficeSimulator,
-  SuperOfficeSimulatorOptions,
-} from '../connectors/superoffice/simulator/index.ts';
+import { startSuperOfficeSimulator } from '../simulators/superoffice/index.ts';
+import type { SuperOfficeSimulator, SuperOfficeSimulatorOptions } from '../simulators/superoffice/index.ts';
 import type { SuperOfficeOptions } from '../connectors/superoffice/options.ts';
 import type { Logger } from '../ports/logger.ts';
 import { listening, persistPath } from './simulator-start.ts';

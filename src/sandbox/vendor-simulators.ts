@@ -4,11 +4,11 @@
  * (`espoCrmEnv()`, `advowareEnv()`), and a few commands to try.
  */
 import { ADVOWARE_ENV_VARIABLES } from '../connectors/advoware/options.ts';
-import { startAdvowareSimulator } from '../connectors/advoware/simulator/index.ts';
-import type { AdvowareSimulator } from '../connectors/advoware/simulator/index.ts';
+import { startAdvowareSimulator } from '../simulators/advoware/index.ts';
+import type { AdvowareSimulator } from '../simulators/advoware/index.ts';
 import { ESPOCRM_ENV_VARIABLES } from '../connectors/espocrm/options.ts';
-import { HUMAN_USERS, startEspoCrmSimulator } from '../connectors/espocrm/simulator/index.ts';
-import type { EspoCrmSimulator } from '../connectors/espocrm/simulator/index.ts';
+import { HUMAN_USERS, startEspoCrmSimulator } from '../simulators/espocrm/index.ts';
+import type { EspoCrmSimulator } from '../simulators/espocrm/index.ts';
 import type { Logger } from '../ports/logger.ts';
 import { listening, persistPath } from './simulator-start.ts';
 

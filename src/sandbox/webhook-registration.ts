@@ -4,7 +4,7 @@
  * added again, so a simulator persisted across restarts never delivers the same change twice. It talks to
  * the simulator's REST `Webhook` resource as the API user, as a real connection does.
  */
-import type { SuperOfficeSimulator } from '../connectors/superoffice/simulator/index.ts';
+import type { SuperOfficeSimulator } from '../simulators/superoffice/index.ts';
 import { SandboxError } from './errors.ts';
 import { callSimulator, simulatorAccessToken } from './simulator-http.ts';
 

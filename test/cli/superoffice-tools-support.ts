@@ -10,8 +10,8 @@ import type { Clock } from '../../src/ports/clock.ts';
 import {
   simulatorConnectionOptions,
   startSuperOfficeSimulator,
-} from '../../src/connectors/superoffice/simulator/index.ts';
-import type { SuperOfficeSimulator } from '../../src/connectors/superoffice/simulator/index.ts';
+} from '../../src/simulators/superoffice/index.ts';
+import type { SuperOfficeSimulator } from '../../src/simulators/superoffice/index.ts';
 import { runWithConfig, writeCrmsyncConfig } from '../support/run-cli.ts';
 import type { CliResult } from '../support/run-cli.ts';
 import { simAdmin } from '../support/sim-admin.ts';

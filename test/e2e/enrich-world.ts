@@ -15,8 +15,8 @@ import { connectorFactories, flowTypes } from '../../src/cli/registry.ts';
 import {
   simulatorConnectionOptions,
   startSuperOfficeSimulator,
-} from '../../src/connectors/superoffice/simulator/index.ts';
-import type { SuperOfficeSimulator } from '../../src/connectors/superoffice/simulator/index.ts';
+} from '../../src/simulators/superoffice/index.ts';
+import type { SuperOfficeSimulator } from '../../src/simulators/superoffice/index.ts';
 import type { Run } from '../../src/ports/store.ts';
 import { ensureSimulatorWebhook } from '../../src/sandbox/webhook-registration.ts';
 import { systemClock } from '../../src/ports/clock.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { seedLists } from '../../src/connectors/superoffice/simulator/seed.ts';
+import { seedLists } from '../../src/simulators/superoffice/seed.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { seededRandom } from '../../src/core/random.ts';
 import { createEnricher, enricherConfigSchema } from '../../src/enrichment/index.ts';

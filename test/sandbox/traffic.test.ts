@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { startSuperOfficeSimulator } from '../../src/connectors/superoffice/simulator/index.ts';
-import type { SuperOfficeSimulator } from '../../src/connectors/superoffice/simulator/index.ts';
+import { startSuperOfficeSimulator } from '../../src/simulators/superoffice/index.ts';
+import type { SuperOfficeSimulator } from '../../src/simulators/superoffice/index.ts';
 import {
   SandboxError,
   TRAFFIC_ACTIONS,

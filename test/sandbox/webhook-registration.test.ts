@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startSuperOfficeSimulator } from '../../src/connectors/superoffice/simulator/index.ts';
-import type { SuperOfficeSimulator } from '../../src/connectors/superoffice/simulator/index.ts';
+import { startSuperOfficeSimulator } from '../../src/simulators/superoffice/index.ts';
+import type { SuperOfficeSimulator } from '../../src/simulators/superoffice/index.ts';
 import { ensureSimulatorWebhook } from '../../src/sandbox/index.ts';
 import type { SimulatorWebhook } from '../../src/sandbox/index.ts';
 import { callSimulator, simulatorAccessToken } from '../../src/sandbox/simulator-http.ts';

@@ -14,11 +14,8 @@ import type { AdvowareConnector } from '../../../src/connectors/advoware/index.t
 import { AdvowareClient } from '../../../src/connectors/advoware/client.ts';
 import { AdvowareApiError, AdvowareAuthError } from '../../../src/connectors/advoware/errors.ts';
 import type { AdvowareOptions } from '../../../src/connectors/advoware/options.ts';
-import { startAdvowareSimulator } from '../../../src/connectors/advoware/simulator/index.ts';
-import type {
-  AdvowareSimulator,
-  AdvowareSimulatorOptions,
-} from '../../../src/connectors/advoware/simulator/index.ts';
+import { startAdvowareSimulator } from '../../../src/simulators/advoware/index.ts';
+import type { AdvowareSimulator, AdvowareSimulatorOptions } from '../../../src/simulators/advoware/index.ts';
 import type { Clock } from '../../../src/ports/clock.ts';
 import { systemClock } from '../../../src/ports/clock.ts';
 import type { ConnectorStateRepository } from '../../../src/ports/store.ts';

@@ -12,12 +12,12 @@ import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startAdvowareSimulator } from '../../../src/connectors/advoware/simulator/index.ts';
+import { startAdvowareSimulator } from '../../../src/simulators/advoware/index.ts';
 import type {
   AdvowareCredentials,
   AdvowareSimulator,
   AdvowareSimulatorOptions,
-} from '../../../src/connectors/advoware/simulator/index.ts';
+} from '../../../src/simulators/advoware/index.ts';
 import { eventually } from '../../support/eventually.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';

@@ -21,8 +21,8 @@ import {
 } from '../../../src/connectors/espocrm/errors.ts';
 import { Where, espocrmConnector, signEspoCrmWebhook } from '../../../src/connectors/espocrm/index.ts';
 import type { EspoCrmConnector } from '../../../src/connectors/espocrm/index.ts';
-import { HUMAN_USERS, startEspoCrmSimulator } from '../../../src/connectors/espocrm/simulator/index.ts';
-import type { EspoCrmSimulator } from '../../../src/connectors/espocrm/simulator/index.ts';
+import { HUMAN_USERS, startEspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
+import type { EspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
 import { registerWebhooks, webhookSecretsValue } from '../../../src/connectors/espocrm/tools.ts';
 import type { ConnectorStateRepository } from '../../../src/ports/store.ts';
 import { ManualClock } from '../../support/manual-clock.ts';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { DEMO_COUNTS, startEspoCrmSimulator } from '../../../src/connectors/espocrm/simulator/index.ts';
+import { DEMO_COUNTS, startEspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';
 import { admin, api, body, suiteSimulator } from './simulator-support.ts';
 import type { ListBody, RecordBody } from './simulator-support.ts';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { EspoCrmSimulator } from '../../../src/connectors/espocrm/simulator/index.ts';
+import type { EspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { admin, api, body, phpQuery, suiteSimulator } from './simulator-support.ts';
 import type { ListBody } from './simulator-support.ts';

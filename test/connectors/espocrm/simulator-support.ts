@@ -8,12 +8,9 @@ import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
-import { startEspoCrmSimulator } from '../../../src/connectors/espocrm/simulator/index.ts';
+import { startEspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
 import { simAdminRequest } from '../../support/sim-admin.ts';
-import type {
-  EspoCrmSimulator,
-  EspoCrmSimulatorOptions,
-} from '../../../src/connectors/espocrm/simulator/index.ts';
+import type { EspoCrmSimulator, EspoCrmSimulatorOptions } from '../../../src/simulators/espocrm/index.ts';
 
 /**
  * A simulator for the enclosing `describe`: started before its tests (then `setup` runs), closed after them.

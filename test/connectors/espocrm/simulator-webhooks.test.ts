@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { startEspoCrmSimulator } from '../../../src/connectors/espocrm/simulator/index.ts';
-import type { DeliveryRecord, EspoCrmSimulator } from '../../../src/connectors/espocrm/simulator/index.ts';
+import { startEspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
+import type { DeliveryRecord, EspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
 import { eventually } from '../../support/eventually.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { admin, api, body, expectedSignatures, startReceiver, suiteSimulator } from './simulator-support.ts';

@@ -28,7 +28,7 @@ import {
   redactTargetUrl,
   registerFaultRoutes,
   registerRequestCountRoutes,
-} from '../../../src/connectors/simulator-kit/index.ts';
+} from '../../../src/simulators/kit/index.ts';
 import { eventually } from '../../support/eventually.ts';
 import { simAdmin, simAdminRequest, simRequestCounts } from '../../support/sim-admin.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';

@@ -19,8 +19,8 @@ import { decodeUserDefinedFields, encodeUserDefinedFields } from '../../../src/c
 import {
   simulatorConnectionOptions,
   startSuperOfficeSimulator,
-} from '../../../src/connectors/superoffice/simulator/index.ts';
-import type { SuperOfficeSimulator } from '../../../src/connectors/superoffice/simulator/index.ts';
+} from '../../../src/simulators/superoffice/index.ts';
+import type { SuperOfficeSimulator } from '../../../src/simulators/superoffice/index.ts';
 import type { Clock } from '../../../src/ports/clock.ts';
 import type { ConnectorStateRepository } from '../../../src/ports/store.ts';
 import { eventually } from '../../support/eventually.ts';

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SuperOfficeSimulator } from '../../../src/connectors/superoffice/simulator/index.ts';
-import { startSuperOfficeSimulator } from '../../../src/connectors/superoffice/simulator/index.ts';
-import type { WebhookHub } from '../../../src/connectors/superoffice/simulator/webhooks.ts';
+import type { SuperOfficeSimulator } from '../../../src/simulators/superoffice/index.ts';
+import { startSuperOfficeSimulator } from '../../../src/simulators/superoffice/index.ts';
+import type { WebhookHub } from '../../../src/simulators/superoffice/webhooks.ts';
 import { simulatorAccessToken } from '../../../src/sandbox/simulator-http.ts';
 
 /** An archive row. */

@@ -17,12 +17,9 @@ import {
   SimHttpError,
   netServerErrorBody,
   sendSimError,
-} from '../../../src/connectors/superoffice/simulator/errors.ts';
-import { WebhookHub } from '../../../src/connectors/superoffice/simulator/webhooks.ts';
-import type {
-  SimChangeEvent,
-  WebhookHubOptions,
-} from '../../../src/connectors/superoffice/simulator/webhooks.ts';
+} from '../../../src/simulators/superoffice/errors.ts';
+import { WebhookHub } from '../../../src/simulators/superoffice/webhooks.ts';
+import type { SimChangeEvent, WebhookHubOptions } from '../../../src/simulators/superoffice/webhooks.ts';
 import { eventually } from '../../support/eventually.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { seededRandom } from '../../../src/core/random.ts';

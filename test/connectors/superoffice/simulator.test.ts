@@ -10,9 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import type {
   SuperOfficeSimulator,
   SuperOfficeSimulatorOptions,
-} from '../../../src/connectors/superoffice/simulator/index.ts';
-import { startSuperOfficeSimulator } from '../../../src/connectors/superoffice/simulator/index.ts';
-import type { SimChangeEvent, WebhookHub } from '../../../src/connectors/superoffice/simulator/webhooks.ts';
+} from '../../../src/simulators/superoffice/index.ts';
+import { startSuperOfficeSimulator } from '../../../src/simulators/superoffice/index.ts';
+import type { SimChangeEvent, WebhookHub } from '../../../src/simulators/superoffice/webhooks.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { simAdminRequest } from '../../support/sim-admin.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';

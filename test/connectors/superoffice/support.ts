@@ -12,7 +12,7 @@ import type { ApiCallRecorder } from '../../../src/ports/connector.ts';
 import type { ConnectorStateRepository } from '../../../src/ports/store.ts';
 import { SuperOfficeClient } from '../../../src/connectors/superoffice/client.ts';
 import { superOfficeOptionsSchema } from '../../../src/connectors/superoffice/options.ts';
-import type { SuperOfficeSimulator } from '../../../src/connectors/superoffice/simulator/index.ts';
+import type { SuperOfficeSimulator } from '../../../src/simulators/superoffice/index.ts';
 import { recordedWaits } from '../../support/recorded-waits.ts';
 
 /** A ConnectorStateRepository in a Map, honouring expiry by `clock`. */
