@@ -25,23 +25,32 @@ export interface Connector {
   handleWebhook(request: WebhookRequest): WebhookResult | Promise<WebhookResult>;
 
   /** Reads one record, or null when it does not exist (or is deleted). */
-  read(entityType: string, id: string): Promise<VendorRecord | null>;
+  read(entityType: string, id: string, options?: CallOptions): Promise<VendorRecord | null>;
 
   /**
    * Writes fields of one record (creates it when `id` is absent). Connectors whose vendor replaces whole
    * records do read-modify-write inside. Returns the record's new version token (re-read where the write
    * does not return it).
    */
-  write(request: WriteRequest): Promise<WriteResult>;
+  write(request: WriteRequest, options?: CallOptions): Promise<WriteResult>;
 
   /** Lists records page by page (for the reconciler and backfills). */
-  list(query: ListQuery): Promise<ListPage>;
+  list(query: ListQuery, options?: CallOptions): Promise<ListPage>;
 
   /** Checks credentials and reachability for `crmsync doctor`; never throws. */
   check(): Promise<ConnectorCheck>;
 
   /** Frees sockets and timers. */
   close(): Promise<void>;
+}
+
+/** Options of every port call that may be slow (it talks to the vendor). */
+export interface CallOptions {
+  /**
+   * Aborts the call: its HTTP requests, rate-limit waits and retry sleeps stop and the call rejects with the
+   * signal's reason. Runs pass their run signal, which aborts when the lease is lost or the worker stops.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** An incoming webhook as received: raw bytes, never re-serialised JSON. */
