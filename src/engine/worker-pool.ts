@@ -8,6 +8,7 @@
  * and releases the rest so another instance picks them up without counting the attempt.
  */
 import { constants as osConstants, hostname } from 'node:os';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { BackoffPolicy } from '../core/backoff.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import { CrmsyncError, LeaseLostError, describeError } from '../core/errors.ts';
@@ -180,6 +181,11 @@ export class WorkerPool {
     const { queue, leaseMs, pollMs, logger } = this.#options;
     let backendFailures = 0;
     while (!this.#stopping) {
+      // A job that needs no I/O (node:sqlite is synchronous) settles every await as a microtask, so a loop
+      // running a backlog back to back would never let timers, sockets or signals in. One macrotask per
+      // job gives them their turn: webhooks, /healthz, heartbeats and SIGTERM are served while jobs drain.
+      await nextMacrotask();
+      if (this.#stopping) break;
       const generation = this.#wakeGeneration;
       try {
         const job = await queue.dequeue({ workerId, leaseMs });
