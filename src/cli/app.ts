@@ -137,6 +137,7 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
   }
   const pool = new WorkerPool({
     queue: backend.queue,
+    attempts: backend.attempts,
     store: backend.store,
     handlers,
     clock,
@@ -173,6 +174,7 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
     backend: {
       store: backend.store,
       locks: backend.locks,
+      attempts: backend.attempts,
       queue: wakingQueue(backend.queue, () => pool.wake()),
       close: () => backend.close(),
     },

@@ -85,8 +85,12 @@ export interface RunRepository {
   start(run: RunStart): Promise<string>;
   /** Records display names as soon as the run learns them, before it finishes (late name resolution). */
   setNames(runId: string, names: { displayName?: string | null; ownerName?: string | null }): Promise<void>;
-  /** Records the outcome. */
-  finish(runId: string, result: RunFinish): Promise<void>;
+  /**
+   * Records the outcome of a run in progress. Returns false, changing nothing, when the run has ended already
+   * (lease recovery ends the run of an attempt whose worker stopped heartbeating). Throws NotFound for an
+   * unknown run.
+   */
+  finish(runId: string, result: RunFinish): Promise<boolean>;
   get(runId: string): Promise<Run | null>;
   /** Runs, newest first. */
   list(query?: RunQuery): Promise<Run[]>;

@@ -13,6 +13,7 @@ import { StorageError } from '../../src/core/errors.ts';
 import type { Backend } from '../../src/ports/backend.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
+import { defineAttemptsContract } from './attempts.contract.ts';
 import type { ContractBackendFactory } from './harness.ts';
 import { defineLocksContract } from './locks.contract.ts';
 import { defineQueueContract } from './queue.contract.ts';
@@ -39,6 +40,7 @@ const sqlite: ContractBackendFactory = (options) => {
 defineQueueContract('sqlite', sqlite);
 defineLocksContract('sqlite', sqlite);
 defineStoreContract('sqlite', sqlite);
+defineAttemptsContract('sqlite', sqlite);
 
 describe('SQLite backend', () => {
   /** A folder for this test, removed afterwards, and a tracker that closes the backends it opens. */

@@ -63,13 +63,16 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
         await store.runs.setNames(id, { displayName: 'Müller GmbH' });
         await store.runs.setNames(id, { ownerName: 'RAB' });
         const change = { ref: ACCOUNT, field: 'name', before: 'Mueller', after: 'Müller GmbH' };
-        await store.runs.finish(id, {
+        const finished = await store.runs.finish(id, {
           outcome: 'COMPLETED',
           reason: 'synced',
           changes: [change],
           apiCalls: 3,
           finishedAt: 1_250,
         });
+        assert.equal(finished, true);
+        // A run ends once: a late second finish (a zombie worker's) changes nothing.
+        assert.equal(await store.runs.finish(id, { outcome: 'FAILED', finishedAt: 1_300 }), false);
         const run = await store.runs.get(id);
         assert.deepEqual(
           [run?.outcome, run?.reason, run?.changes, run?.apiCalls, run?.displayName, run?.ownerName],

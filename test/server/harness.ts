@@ -112,7 +112,13 @@ export async function startTestServer(
   const app = await buildServer({
     connectors,
     routes,
-    backend: { store: backend.store, queue, locks: backend.locks, close: () => backend.close() },
+    backend: {
+      store: backend.store,
+      queue,
+      locks: backend.locks,
+      attempts: backend.attempts,
+      close: () => backend.close(),
+    },
     metrics,
     logger,
     clock: systemClock,

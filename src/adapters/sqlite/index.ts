@@ -12,6 +12,7 @@ import type { Durability } from './database.ts';
 import { SqliteLocks } from './locks.ts';
 import { migrate } from './migrations.ts';
 import { SqliteQueue } from './queue.ts';
+import { SqliteJobAttempts } from './attempts.ts';
 import { SqliteStore } from './store.ts';
 
 /** Options of {@link openSqliteBackend}. */
@@ -54,18 +55,23 @@ export function openSqliteBackend(options: SqliteBackendOptions): Backend {
     database.close();
     throw error;
   }
+  const store = new SqliteStore(database, clock);
+  const queue = new SqliteQueue({
+    database,
+    clock,
+    settings: {
+      maxAttempts: options.queue?.maxAttempts ?? DEFAULT_QUEUE_SETTINGS.maxAttempts,
+      backoff: options.queue?.backoff ?? DEFAULT_QUEUE_SETTINGS.backoff,
+      maxPayloadsPerJob: options.queue?.maxPayloadsPerJob ?? DEFAULT_QUEUE_SETTINGS.maxPayloadsPerJob,
+    },
+    random: options.random ?? Math.random,
+    // The dead attempt's run ends in the same transaction that recovers its job.
+    onLeaseExpired: (jobId, error, now) => store.runs.endAbandonedSync(jobId, error, now),
+  });
   return {
-    store: new SqliteStore(database, clock),
-    queue: new SqliteQueue({
-      database,
-      clock,
-      settings: {
-        maxAttempts: options.queue?.maxAttempts ?? DEFAULT_QUEUE_SETTINGS.maxAttempts,
-        backoff: options.queue?.backoff ?? DEFAULT_QUEUE_SETTINGS.backoff,
-        maxPayloadsPerJob: options.queue?.maxPayloadsPerJob ?? DEFAULT_QUEUE_SETTINGS.maxPayloadsPerJob,
-      },
-      random: options.random ?? Math.random,
-    }),
+    store,
+    queue,
+    attempts: new SqliteJobAttempts({ database, queue, runs: store.runs, clock }),
     locks: new SqliteLocks(database, clock),
     close: () => database.autocommit(() => database.close()),
   };

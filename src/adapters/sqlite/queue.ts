@@ -136,6 +136,11 @@ export interface SqliteQueueOptions {
   readonly settings: QueueSettings;
   /** Jitter source for the backoff, [0, 1). */
   readonly random: () => number;
+  /**
+   * Called inside the recovery's transaction for every job whose lease expired, with the error the job now
+   * carries: the backend ends the dead attempt's run there, atomically with the recovery.
+   */
+  readonly onLeaseExpired?: (jobId: string, error: JobError, now: number) => void;
 }
 
 /**
@@ -148,12 +153,14 @@ export class SqliteQueue implements Queue {
   readonly #clock: Clock;
   readonly #settings: QueueSettings;
   readonly #random: () => number;
+  readonly #onLeaseExpired: SqliteQueueOptions['onLeaseExpired'];
 
   constructor(options: SqliteQueueOptions) {
     this.#db = options.database;
     this.#clock = options.clock;
     this.#settings = options.settings;
     this.#random = options.random;
+    this.#onLeaseExpired = options.onLeaseExpired;
   }
 
   async enqueue(input: JobInput): Promise<EnqueueResult> {
@@ -172,19 +179,26 @@ export class SqliteQueue implements Queue {
 
   dequeue(request: DequeueRequest): Promise<LeasedJob | null> {
     if (request.flows?.length === 0) return Promise.resolve(null);
-    return this.#db.transaction(() => {
-      requirePositiveInteger(request.leaseMs, 'leaseMs');
-      const now = this.#clock.now();
-      this.#recoverExpiredLeases(now);
-      const next =
-        request.flows === undefined
-          ? this.#db.get<{ id: number }>(SQL.nextDue, now)
-          : this.#db.get<{ id: number }>(SQL.nextDueOfFlows, now, JSON.stringify(request.flows));
-      if (next === undefined) return null;
-      const token = randomUUID();
-      this.#db.run(SQL.lease, request.workerId, token, now + request.leaseMs, now, next.id);
-      return { ...toJob(this.#db.get<JobView>(SQL.byId, next.id)!), leaseToken: token };
-    });
+    return this.#db.transaction(() => this.dequeueSync(request));
+  }
+
+  /**
+   * {@link dequeue} inside the caller's transaction (the `*Sync` methods are for SqliteJobAttempts, which
+   * combines them with the run history in one commit).
+   */
+  dequeueSync(request: DequeueRequest): LeasedJob | null {
+    if (request.flows?.length === 0) return null;
+    requirePositiveInteger(request.leaseMs, 'leaseMs');
+    const now = this.#clock.now();
+    this.#recoverExpiredLeases(now);
+    const next =
+      request.flows === undefined
+        ? this.#db.get<{ id: number }>(SQL.nextDue, now)
+        : this.#db.get<{ id: number }>(SQL.nextDueOfFlows, now, JSON.stringify(request.flows));
+    if (next === undefined) return null;
+    const token = randomUUID();
+    this.#db.run(SQL.lease, request.workerId, token, now + request.leaseMs, now, next.id);
+    return { ...toJob(this.#db.get<JobView>(SQL.byId, next.id)!), leaseToken: token };
   }
 
   heartbeat(jobId: string, leaseToken: string, leaseMs: number): Promise<void> {
@@ -198,42 +212,62 @@ export class SqliteQueue implements Queue {
 
   complete(jobId: string, leaseToken: string, state: 'COMPLETED' | 'SKIPPED'): Promise<void> {
     return this.#db.autocommit(() => {
-      if (state !== 'COMPLETED' && state !== 'SKIPPED') {
-        throw new InputError(
-          'JOB_STATE_INVALID',
-          `A job completes as COMPLETED or SKIPPED, not ${String(state)}.`,
-        );
-      }
-      const { changes } = this.#db.run(SQL.finish, state, this.#clock.now(), rowIdOf(jobId), leaseToken);
-      if (changes === 0) throw new LeaseLostError(jobId);
+      if (!this.completeSync(jobId, leaseToken, state)) throw new LeaseLostError(jobId);
     });
+  }
+
+  /** {@link complete} inside the caller's transaction; false (nothing changed) when the lease was lost. */
+  completeSync(jobId: string, leaseToken: string, state: 'COMPLETED' | 'SKIPPED'): boolean {
+    if (state !== 'COMPLETED' && state !== 'SKIPPED') {
+      throw new InputError(
+        'JOB_STATE_INVALID',
+        `A job completes as COMPLETED or SKIPPED, not ${String(state)}.`,
+      );
+    }
+    const { changes } = this.#db.run(SQL.finish, state, this.#clock.now(), rowIdOf(jobId), leaseToken);
+    return changes > 0;
   }
 
   fail(jobId: string, leaseToken: string, failure: JobFailure): Promise<FailResult> {
     return this.#db.transaction(() => {
-      const now = this.#clock.now();
-      const row = this.#leased(jobId, leaseToken);
-      if (!failure.retryable || row.attempts >= row.max_attempts) {
-        this.#db.run(SQL.dead, failure.error.code, failure.error.message, now, row.id);
-        return { state: 'DEAD', runAt: null };
-      }
-      const runAt = now + (failure.retryAfterMs ?? this.#backoff(row.attempts));
-      this.#returnToWaiting(
-        row,
-        { state: 'FAILED', runAt, attempts: row.attempts, lastError: failure.error },
-        now,
-      );
-      return { state: 'FAILED', runAt };
+      const result = this.failSync(jobId, leaseToken, failure);
+      if (result === null) throw new LeaseLostError(jobId);
+      return result;
     });
+  }
+
+  /** {@link fail} inside the caller's transaction; null (nothing changed) when the lease was lost. */
+  failSync(jobId: string, leaseToken: string, failure: JobFailure): FailResult | null {
+    const row = this.#leased(jobId, leaseToken);
+    if (row === undefined) return null;
+    const now = this.#clock.now();
+    if (!failure.retryable || row.attempts >= row.max_attempts) {
+      this.#db.run(SQL.dead, failure.error.code, failure.error.message, now, row.id);
+      return { state: 'DEAD', runAt: null };
+    }
+    const runAt = now + (failure.retryAfterMs ?? this.#backoff(row.attempts));
+    this.#returnToWaiting(
+      row,
+      { state: 'FAILED', runAt, attempts: row.attempts, lastError: failure.error },
+      now,
+    );
+    return { state: 'FAILED', runAt };
   }
 
   release(jobId: string, leaseToken: string): Promise<void> {
     return this.#db.transaction(() => {
-      const now = this.#clock.now();
-      const row = this.#leased(jobId, leaseToken);
-      const attempts = Math.max(0, row.attempts - 1);
-      this.#returnToWaiting(row, { state: 'PENDING', runAt: now, attempts, lastError: errorOf(row) }, now);
+      if (!this.releaseSync(jobId, leaseToken)) throw new LeaseLostError(jobId);
     });
+  }
+
+  /** {@link release} inside the caller's transaction; false (nothing changed) when the lease was lost. */
+  releaseSync(jobId: string, leaseToken: string): boolean {
+    const row = this.#leased(jobId, leaseToken);
+    if (row === undefined) return false;
+    const now = this.#clock.now();
+    const attempts = Math.max(0, row.attempts - 1);
+    this.#returnToWaiting(row, { state: 'PENDING', runAt: now, attempts, lastError: errorOf(row) }, now);
+    return true;
   }
 
   replay(jobId: string): Promise<Job> {
@@ -344,6 +378,7 @@ export class SqliteQueue implements Queue {
         const runAt = now + this.#backoff(row.attempts);
         this.#returnToWaiting(row, { state: 'FAILED', runAt, attempts: row.attempts, lastError: error }, now);
       }
+      this.#onLeaseExpired?.(String(row.id), error, now);
     }
   }
 
@@ -376,11 +411,9 @@ export class SqliteQueue implements Queue {
     );
   }
 
-  /** The job if `leaseToken` still holds it, else LeaseLostError. Call inside a transaction. */
-  #leased(jobId: string, leaseToken: string): JobRow {
-    const row = this.#db.get<JobRow>(SQL.leased, rowIdOf(jobId), leaseToken);
-    if (row === undefined) throw new LeaseLostError(jobId);
-    return row;
+  /** The job if `leaseToken` still holds it. Call inside a transaction. */
+  #leased(jobId: string, leaseToken: string): JobRow | undefined {
+    return this.#db.get<JobRow>(SQL.leased, rowIdOf(jobId), leaseToken);
   }
 
   #row(jobId: string): JobView | undefined {

@@ -34,7 +34,9 @@ const SQL = {
              WHERE id = ?`,
   finish: `UPDATE runs SET outcome = ?, reason = ?, error_code = ?, error_message = ?, changes = ?, api_calls = ?,
              finished_at = ?
-           WHERE id = ?`,
+           WHERE id = ? AND outcome IS NULL`,
+  endAbandoned: `UPDATE runs SET outcome = 'FAILED', error_code = ?, error_message = ?, finished_at = ?
+                 WHERE job_id = ? AND outcome IS NULL`,
   byId: 'SELECT * FROM runs WHERE id = ?',
   // Runs whose worker died never finish; they go once they started before the cutoff.
   prune: 'DELETE FROM runs WHERE coalesce(finished_at, started_at) < ?',
@@ -49,19 +51,14 @@ export class SqliteRunRepository implements RunRepository {
   }
 
   start(run: RunStart): Promise<string> {
-    return this.#db.autocommit(() => {
-      const { ref } = run;
-      const values = [
-        run.jobId,
-        run.flow,
-        ref.connection,
-        ref.entityType,
-        ref.id,
-        run.attempt,
-        run.startedAt,
-      ];
-      return String(this.#db.run(SQL.start, ...values).lastInsertRowid);
-    });
+    return this.#db.autocommit(() => this.startSync(run));
+  }
+
+  /** {@link start} inside the caller's transaction (see SqliteJobAttempts). */
+  startSync(run: RunStart): string {
+    const { ref } = run;
+    const values = [run.jobId, run.flow, ref.connection, ref.entityType, ref.id, run.attempt, run.startedAt];
+    return String(this.#db.run(SQL.start, ...values).lastInsertRowid);
   }
 
   setNames(runId: string, names: { displayName?: string | null; ownerName?: string | null }): Promise<void> {
@@ -78,21 +75,34 @@ export class SqliteRunRepository implements RunRepository {
     });
   }
 
-  finish(runId: string, result: RunFinish): Promise<void> {
-    return this.#db.autocommit(() => {
-      const { changes } = this.#db.run(
-        SQL.finish,
-        result.outcome,
-        result.reason ?? null,
-        result.error?.code ?? null,
-        result.error?.message ?? null,
-        JSON.stringify(result.changes ?? []),
-        result.apiCalls ?? 0,
-        result.finishedAt,
-        rowIdOf(runId),
-      );
-      if (changes === 0) throw notFound(runId);
-    });
+  finish(runId: string, result: RunFinish): Promise<boolean> {
+    return this.#db.autocommit(() => this.finishSync(runId, result));
+  }
+
+  /** {@link finish} inside the caller's transaction (see SqliteJobAttempts). */
+  finishSync(runId: string, result: RunFinish): boolean {
+    const id = rowIdOf(runId);
+    const { changes } = this.#db.run(
+      SQL.finish,
+      result.outcome,
+      result.reason ?? null,
+      result.error?.code ?? null,
+      result.error?.message ?? null,
+      JSON.stringify(result.changes ?? []),
+      result.apiCalls ?? 0,
+      result.finishedAt,
+      id,
+    );
+    if (changes === 0 && this.#db.get(SQL.byId, id) === undefined) throw notFound(runId);
+    return changes > 0;
+  }
+
+  /**
+   * Ends every run of `jobId` still in progress as FAILED with `error`: the queue calls it, inside its lease
+   * recovery, for a job whose worker stopped heartbeating, so the dead attempt's run does not stay open.
+   */
+  endAbandonedSync(jobId: string, error: { code: string; message: string }, finishedAt: number): void {
+    this.#db.run(SQL.endAbandoned, error.code, error.message, finishedAt, jobId);
   }
 
   get(runId: string): Promise<Run | null> {
