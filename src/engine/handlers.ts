@@ -36,6 +36,12 @@ export interface RunContext {
   /** Records the record's human-readable names as soon as the handler knows them (late name resolution). */
   setNames(names: RunNames): Promise<void>;
   /**
+   * Records, durably, the field changes the run is about to write; call it right before each vendor write.
+   * If the attempt dies after the vendor took the write, the next attempt finds the values there and skips
+   * as "up to date": the dead attempt's run still shows what it attempted (`Run.intendedChanges`).
+   */
+  recordIntent(changes: readonly FieldChange[]): Promise<void>;
+  /**
    * Counts one vendor API call made by this run (stored with the run). Calls reported to the connectors'
    * ApiCallRecorder during the run are counted automatically (see run-scope.ts).
    */

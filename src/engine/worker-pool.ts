@@ -41,7 +41,7 @@ export interface WorkerPoolOptions {
   readonly queue: Queue;
   /** Begins and ends attempts: lease + run start, run outcome + settlement. */
   readonly attempts: JobAttempts;
-  /** Run names, and the run of an attempt whose lease is gone. */
+  /** Run names and intents, and the run of an attempt whose lease is gone. */
   readonly store: Store;
   readonly handlers: Pick<HandlerRegistry, 'resolve'>;
   readonly clock: Clock;
@@ -294,6 +294,7 @@ export class WorkerPool {
           tally.names = { ...tally.names, ...names };
           return this.#options.store.runs.setNames(run.id, names);
         },
+        recordIntent: (changes) => this.#options.store.runs.recordIntent(run.id, changes),
         countApiCall: () => {
           tally.apiCalls += 1;
         },

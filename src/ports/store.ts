@@ -31,8 +31,14 @@ export interface Run {
   readonly reason: string | null;
   /** The error of a FAILED run. */
   readonly error: { readonly code: string; readonly message: string } | null;
-  /** Every field the run wrote. */
+  /** Every field the run wrote (of a run that finished; see `intendedChanges` for one that died). */
   readonly changes: readonly FieldChange[];
+  /**
+   * The changes the run recorded as about to write, before writing them ({@link RunRepository.recordIntent}).
+   * On a run that did not complete (its worker died, its lease ran out) they are what may have reached the
+   * vendor: the next attempt may find those values there and skip as "up to date".
+   */
+  readonly intendedChanges: readonly FieldChange[];
   /** Vendor API calls the run made. */
   readonly apiCalls: number;
   /** Human-readable name of the record (company name), once known: operators never see "Entity C123". */
@@ -85,6 +91,11 @@ export interface RunRepository {
   start(run: RunStart): Promise<string>;
   /** Records display names as soon as the run learns them, before it finishes (late name resolution). */
   setNames(runId: string, names: { displayName?: string | null; ownerName?: string | null }): Promise<void>;
+  /**
+   * Records, durably, the field changes a run in progress is about to write (replacing an earlier intent of
+   * the run). Throws NotFound for an unknown run.
+   */
+  recordIntent(runId: string, changes: readonly FieldChange[]): Promise<void>;
   /**
    * Records the outcome of a run in progress. Returns false, changing nothing, when the run has ended already
    * (lease recovery ends the run of an attempt whose worker stopped heartbeating). Throws NotFound for an

@@ -52,6 +52,7 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
           reason: null,
           error: null,
           changes: [],
+          intendedChanges: [],
           apiCalls: 0,
           displayName: null,
           ownerName: null,
@@ -93,6 +94,22 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
           [(await store.runs.get(skipped))?.reason, (await store.runs.get(skipped))?.changes],
           ['echo', []],
         );
+      });
+
+      it('keeps the intent a run recorded before writing, also when the run fails', async (t) => {
+        const { store } = await open(t);
+        const id = await store.runs.start(start());
+        const change = { ref: CONTACT, field: 'SaleTypeCategory', before: null, after: 'Retail' };
+        await store.runs.recordIntent(id, [{ ...change, after: 'draft' }]);
+        await store.runs.recordIntent(id, [change]);
+        await store.runs.finish(id, {
+          outcome: 'FAILED',
+          error: { code: 'X', message: 'x' },
+          finishedAt: 2_000,
+        });
+        const run = await store.runs.get(id);
+        assert.deepEqual([run?.intendedChanges, run?.changes], [[change], []]);
+        await assert.rejects(store.runs.recordIntent('999999', [change]), NotFoundError);
       });
 
       it('clears a name set to null and refuses unknown runs', async (t) => {

@@ -413,6 +413,54 @@ describe('WorkerPool', () => {
     }
   });
 
+  test('the run of an attempt that died after its write still shows the write the next attempt skips', async () => {
+    // A vendor record held in memory: attempt 1 writes it and then never returns (its heartbeats fail, as
+    // if its worker were cut off); attempt 2, on another instance, finds the value there.
+    const vendor = new Map<string, string>();
+    const written = 'Acme GmbH';
+    const change: FieldChange = { ref: contact('1'), field: 'name', before: null, after: written };
+    handlers.register('write', async (_job, context) => {
+      if (vendor.get('name') === written) return { outcome: 'SKIPPED', reason: 'up to date' };
+      await context.recordIntent([change]);
+      vendor.set('name', written);
+      await new Promise<void>(() => undefined); // dies mid-run: the result never comes back
+      return { outcome: 'COMPLETED', changes: [change] };
+    });
+    const jobId = await enqueue(backend.queue, 'write', '1');
+    const cutOff = override(backend.queue, {
+      heartbeat: () => Promise.reject(new StorageError('SQLite crmsync.db: database is locked')),
+    });
+    startPool({ queue: cutOff, leaseMs: 100, concurrency: 1 });
+    const other = test_.openAnother();
+    const second = new WorkerPool({
+      queue: other.queue,
+      attempts: other.attempts,
+      store: other.store,
+      handlers,
+      clock: systemClock,
+      logger: silentLogger,
+      concurrency: 1,
+      leaseMs: 30_000,
+      pollMs: 5,
+      workerIdPrefix: 'second',
+    });
+    second.start();
+    try {
+      await jobIn(backend.queue, jobId, 'SKIPPED');
+      const runs = await backend.store.runs.list({ jobId });
+      const [first, next] = [1, 2].map((attempt) => runs.find((run) => run.attempt === attempt));
+      assert.deepEqual([next?.outcome, next?.reason], ['SKIPPED', 'up to date']);
+      assert.equal(first?.outcome, 'FAILED');
+      assert.deepEqual(
+        first?.intendedChanges,
+        [change],
+        'the history shows the write the first attempt made',
+      );
+    } finally {
+      await second.stop({ deadlineMs: 0 });
+    }
+  });
+
   test('stop() finishes quick jobs, releases slow ones after the deadline, and takes no new jobs', async () => {
     const quickMayFinish = gate();
     const running = new Set<string>();

@@ -160,6 +160,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'run intents',
+    // The field changes a run was about to write, recorded before the vendor write (see RunContext).
+    sql: `ALTER TABLE runs ADD COLUMN intended_changes TEXT NOT NULL DEFAULT '[]';`,
+  },
 ];
 
 /**

@@ -18,6 +18,7 @@ interface RunRow extends Row {
   error_code: string | null;
   error_message: string | null;
   changes: string;
+  intended_changes: string;
   api_calls: number;
   display_name: string | null;
   owner_name: string | null;
@@ -37,6 +38,7 @@ const SQL = {
            WHERE id = ? AND outcome IS NULL`,
   endAbandoned: `UPDATE runs SET outcome = 'FAILED', error_code = ?, error_message = ?, finished_at = ?
                  WHERE job_id = ? AND outcome IS NULL`,
+  recordIntent: 'UPDATE runs SET intended_changes = ? WHERE id = ?',
   byId: 'SELECT * FROM runs WHERE id = ?',
   // Runs whose worker died never finish; they go once they started before the cutoff.
   prune: 'DELETE FROM runs WHERE coalesce(finished_at, started_at) < ?',
@@ -72,6 +74,13 @@ export class SqliteRunRepository implements RunRepository {
         rowIdOf(runId),
       );
       if (changes === 0) throw notFound(runId);
+    });
+  }
+
+  recordIntent(runId: string, changes: readonly FieldChange[]): Promise<void> {
+    return this.#db.autocommit(() => {
+      const { changes: updated } = this.#db.run(SQL.recordIntent, JSON.stringify(changes), rowIdOf(runId));
+      if (updated === 0) throw notFound(runId);
     });
   }
 
@@ -152,6 +161,7 @@ function toRun(row: RunRow): Run {
     reason: row.reason,
     error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
     changes: parseJson<FieldChange[]>(row.changes),
+    intendedChanges: parseJson<FieldChange[]>(row.intended_changes),
     apiCalls: row.api_calls,
     displayName: row.display_name,
     ownerName: row.owner_name,

@@ -63,9 +63,18 @@ function runRow(run: Run): unknown[] {
     run.ownerName,
     run.outcome ?? 'RUNNING',
     run.error === null ? run.reason : `${run.error.code}: ${run.error.message}`,
-    run.changes.length,
+    wroteCell(run),
     run.apiCalls,
   ];
+}
+
+/** Fields written; for a run that did not finish its work, the writes it had set out to make. */
+function wroteCell(run: Run): number | string {
+  const unfinished = run.outcome === null || run.outcome === 'FAILED';
+  if (unfinished && run.changes.length === 0 && run.intendedChanges.length > 0) {
+    return `${run.intendedChanges.length} attempted`;
+  }
+  return run.changes.length;
 }
 
 function clusterRow(cluster: RunCluster): unknown[] {
