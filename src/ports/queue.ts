@@ -35,7 +35,8 @@ export interface Queue {
    * Hands out the next due job (runAt <= now) whose record has no other job in PROCESSING, or null when none
    * is due. The job becomes PROCESSING with a fresh lease of `leaseMs`; its `attempts` is incremented.
    * Jobs whose lease has expired are recovered first (they return to waiting, or become DEAD when out of
-   * attempts).
+   * attempts); a backend that also keeps the run history ends the dead attempt's open run in the same step
+   * (see JobAttempts in backend.ts).
    */
   dequeue(request: DequeueRequest): Promise<LeasedJob | null>;
 
