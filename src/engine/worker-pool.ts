@@ -153,6 +153,12 @@ export class WorkerPool {
     this.#options = options;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(options.leaseMs / 3));
     this.#leaseMarginMs = options.leaseMarginMs ?? Math.min(5_000, Math.floor(options.leaseMs / 5));
+    if (this.#heartbeatMs >= options.leaseMs - this.#leaseMarginMs) {
+      // Every run would be aborted by its lease deadline before its first heartbeat.
+      throw new RangeError(
+        `heartbeatMs (${this.#heartbeatMs}) must be below leaseMs - leaseMarginMs (${options.leaseMs - this.#leaseMarginMs})`,
+      );
+    }
     this.#workerIdPrefix = options.workerIdPrefix ?? `${hostname()}:${process.pid}`;
   }
 

@@ -29,6 +29,8 @@ export interface Backend {
  * keeps their guarantees: `begin` leases first and starts the run second (a crash in between leaves a lease
  * that expires and counts the attempt, with no run to end); `end` records the run first and settles the job
  * second (a crash in between re-runs a finished run's job, which handlers tolerate: they are idempotent).
+ * Its queue reports the jobs whose expired leases it recovered, and the open runs of those jobs are ended
+ * then (at least once), since the run store cannot join the queue's transaction.
  */
 export interface JobAttempts {
   /**

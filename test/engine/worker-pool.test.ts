@@ -517,4 +517,8 @@ describe('WorkerPool', () => {
   test('rejects a concurrency below 1', () => {
     assert.throws(() => startPool({ concurrency: 0 }), RangeError);
   });
+
+  test('rejects a heartbeat that would come after the lease deadline', () => {
+    assert.throws(() => startPool({ leaseMs: 1_000, heartbeatMs: 800 }), /heartbeatMs \(800\) must be below/);
+  });
 });
