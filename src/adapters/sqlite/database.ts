@@ -13,7 +13,7 @@
  * autocommit statement) is tried again after a short, growing, jittered pause (a timer), until the configured
  * busy budget is used up; then it fails with a retryable StorageError.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -59,11 +59,18 @@ export class SqliteDatabase {
    * WAL with synchronous=NORMAL: a commit is in the WAL before it returns, so it survives a crash of the
    * process, but the last commits may be lost on power loss. `power` uses synchronous=FULL: every commit is
    * fsynced, so it also survives power loss, at the price of one fsync per commit.
+   *
+   * The file holds cached access tokens, so only its owner may read it: a new file is created with mode 0600
+   * (SQLite gives its -wal and -shm files the mode of the main file), and an existing file of ours that
+   * others may read is tightened to 0600 (with its -wal and -shm).
    */
   static open(options: DatabaseOptions): SqliteDatabase {
     let db: DatabaseSync | undefined;
     try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      if (options.path !== ':memory:') {
+        mkdirSync(dirname(options.path), { recursive: true });
+        restrictToOwner(options.path);
+      }
       db = new DatabaseSync(options.path, { timeout: 0 });
       const database = new SqliteDatabase(db, options.path, Math.max(0, Math.floor(options.busyTimeoutMs)));
       database.#waitingSynchronously(() => {
@@ -234,6 +241,21 @@ export class SqliteDatabase {
 
 /** A value SQLite can bind. */
 export type SqlParam = string | number | bigint | null | Uint8Array;
+
+/**
+ * Creates `path` with mode 0600 if it is missing, and removes the group and other bits from it and its -wal
+ * and -shm files where this process owns them (a file of another user is left to that user).
+ */
+function restrictToOwner(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  if (process.platform === 'win32') return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (stat !== undefined && stat.uid === process.getuid?.() && (stat.mode & 0o077) !== 0) {
+      chmodSync(file, stat.mode & 0o700);
+    }
+  }
+}
 
 /** Whether a driver error is SQLITE_BUSY (any extended code): another connection holds a lock. */
 function isBusy(error: unknown): boolean {
