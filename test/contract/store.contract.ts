@@ -385,6 +385,20 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
         await store.connectorState.set('so', 'token', 'renewed', clock.now() + 1_000);
         assert.equal(await store.connectorState.get('so', 'token'), 'renewed');
       });
+
+      it('prunes expired values and keeps the others', async (t) => {
+        const { store, clock } = await open(t);
+        await store.connectorState.set('so', 'token', 'expiring', clock.now() + 1_000);
+        await store.connectorState.set('espo', 'token', 'later', clock.now() + 2_000);
+        await store.connectorState.set('so', 'userId', 528, null);
+        assert.equal(await store.connectorState.prune(), 0);
+        clock.advance(1_000);
+        assert.equal(await store.connectorState.prune(), 1);
+        assert.equal(await store.connectorState.get('espo', 'token'), 'later');
+        assert.equal(await store.connectorState.get('so', 'userId'), 528);
+        await store.connectorState.set('so', 'token', 'renewed', clock.now() + 1_000);
+        assert.equal(await store.connectorState.get('so', 'token'), 'renewed');
+      });
     });
   });
 }

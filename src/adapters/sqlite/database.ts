@@ -14,7 +14,7 @@
  * busy budget is used up; then it fails with a retryable StorageError.
  */
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
@@ -37,6 +37,9 @@ export type Row = Record<string, unknown>;
 const FIRST_BUSY_PAUSE_MS = 1;
 /** Short enough that a freed lock is taken soon, long enough that waiting costs next to no CPU. */
 const MAX_BUSY_PAUSE_MS = 25;
+
+/** Rows one batch of {@link SqliteDatabase.deleteInBatches} deletes at most. */
+export const DELETE_BATCH_ROWS = 1_000;
 
 /** What an attempt returns when the file was busy: nothing was done, try again later. */
 const BUSY: unique symbol = Symbol('SQLITE_BUSY');
@@ -152,6 +155,22 @@ export class SqliteDatabase {
         }
       }),
     );
+  }
+
+  /**
+   * Runs `sql`, a DELETE of at most as many rows as its last parameter (bound to {@link DELETE_BATCH_ROWS},
+   * after `params`), again and again until a batch deletes fewer, each batch its own commit, with a turn of
+   * the event loop between batches: a large prune never holds the write lock, or the event loop, for longer
+   * than one batch. Returns how many rows were deleted (cascaded rows not counted).
+   */
+  async deleteInBatches(sql: string, ...params: SqlParam[]): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const { changes } = await this.autocommit(() => this.run(sql, ...params, DELETE_BATCH_ROWS));
+      deleted += changes;
+      if (changes < DELETE_BATCH_ROWS) return deleted;
+      await nextTurn();
+    }
   }
 
   /**
