@@ -138,6 +138,29 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
         ]);
       });
 
+      it('lists the latest start first, then the highest id, and pages in that order', async (t) => {
+        const { store } = await open(t);
+        // Several processes start runs: ids follow the inserts, start times each process's clock.
+        const startedAt = [5_000, 3_000, 9_000, 3_000, 7_000];
+        const ids: string[] = [];
+        for (const time of startedAt) ids.push(await store.runs.start(start({ startedAt: time })));
+        const expected = [ids[2], ids[4], ids[0], ids[3], ids[1]];
+        assert.deepEqual(
+          (await store.runs.list()).map((run) => run.id),
+          expected,
+        );
+        assert.deepEqual(
+          (await store.runs.list({ since: 5_000 })).map((run) => run.id),
+          [ids[2], ids[4], ids[0]],
+        );
+        const paged: string[] = [];
+        for (let page = await store.runs.list({ limit: 2 }); page.length > 0;) {
+          paged.push(...page.map((run) => run.id));
+          page = await store.runs.list({ limit: 2, beforeId: page.at(-1)!.id });
+        }
+        assert.deepEqual(paged, expected);
+      });
+
       it('prunes runs that finished before the cutoff', async (t) => {
         const { store } = await open(t);
         const old = await store.runs.start(start({ startedAt: 1_000 }));
