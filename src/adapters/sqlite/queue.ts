@@ -405,7 +405,7 @@ export class SqliteQueue implements Queue {
  * once per state, merged in id order; the flow and record filters have their (flow, id) and (record, id)
  * indexes.
  */
-export function listJobsQuery(query: JobQuery): SqlQuery {
+function listJobsQuery(query: JobQuery): SqlQuery {
   return new Filter()
     .whenAny(query.states, 'state = ?')
     .when(query.flow, 'flow = ?', (flow) => [flow])

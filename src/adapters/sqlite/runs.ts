@@ -121,7 +121,7 @@ export class SqliteRunRepository implements RunRepository {
  * `runs list` has an index ending in started_at (migration 4), so SQLite walks it backwards from `since` (or
  * from the cursor run) and stops at the limit; several outcomes are one index walk each, merged.
  */
-export function listRunsQuery(query: RunQuery): SqlQuery {
+function listRunsQuery(query: RunQuery): SqlQuery {
   return new Filter()
     .whenAny(query.outcomes, 'outcome = ?')
     .when(query.flow, 'flow = ?', (flow) => [flow])
