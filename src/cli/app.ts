@@ -12,6 +12,7 @@ import { openBackend } from '../adapters/index.ts';
 import { configFolder } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
 import { HandlerRegistry } from '../engine/handlers.ts';
+import { retentionTask } from '../engine/retention.ts';
 import { Scheduler } from '../engine/scheduler.ts';
 import type { ScheduleDefinition } from '../engine/scheduler.ts';
 import { WorkerPool } from '../engine/worker-pool.ts';
@@ -24,8 +25,6 @@ import { buildServer } from '../server/app.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { connectorFactories, flowTypes } from './registry.ts';
 import { countApiCallInCurrentRun } from '../engine/run-scope.ts';
-
-const DAY_MS = 86_400_000;
 
 /** A running instance. */
 export interface RunningApp {
@@ -159,13 +158,7 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
   scheduler.add({
     name: 'retention',
     cron: config.retention.cron,
-    task: async () => {
-      const now = clock.now();
-      const jobs = await backend.queue.prune(now - config.retention.jobsDays * DAY_MS);
-      const runs = await backend.store.runs.prune(now - config.retention.runsDays * DAY_MS);
-      const ledger = await backend.store.ledger.prune(now - config.retention.ledgerDays * DAY_MS);
-      logger.info({ jobs, runs, ledger }, 'retention: pruned old jobs, runs and ledger entries');
-    },
+    task: retentionTask(backend, config.retention, clock),
   });
 
   const server = await buildServer({

@@ -72,12 +72,16 @@ export interface Queue {
   /** Jobs, newest first, filtered and paged. */
   list(query?: JobQuery): Promise<Job[]>;
 
-  /** Number of jobs per state (every state present, zeros included). */
+  /**
+   * Number of jobs per state (every state present, zeros included). Cheap however long the queue is: it is
+   * read at every metrics scrape.
+   */
   counts(): Promise<Record<JobState, number>>;
 
   /**
-   * Deletes finished jobs (COMPLETED, SKIPPED) and dedup keys older than `olderThan` (epoch ms).
-   * DEAD jobs are kept until replayed or deleted by an operator. Returns the number of jobs removed.
+   * Deletes finished jobs (COMPLETED, SKIPPED) and dedup keys older than `olderThan` (epoch ms), in bounded
+   * batches (the serving process keeps serving meanwhile). DEAD jobs are kept until replayed or deleted by
+   * an operator. Returns the number of jobs removed.
    */
   prune(olderThan: number): Promise<number>;
 }

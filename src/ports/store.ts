@@ -81,7 +81,10 @@ export interface RunQuery {
   readonly since?: number;
   /** Maximum number of runs (default 50). */
   readonly limit?: number;
-  /** Only runs older than this id (keyset paging, newest first). */
+  /**
+   * Only runs that come after this run in list order (keyset paging: pass the id of the last run of the
+   * previous page). Nothing matches once that run has been pruned.
+   */
   readonly beforeId?: string;
 }
 
@@ -103,11 +106,12 @@ export interface RunRepository {
    */
   finish(runId: string, result: RunFinish): Promise<boolean>;
   get(runId: string): Promise<Run | null>;
-  /** Runs, newest first. */
+  /** Runs, newest first: latest start first, then highest id. */
   list(query?: RunQuery): Promise<Run[]>;
   /**
    * Deletes runs that finished before `olderThan` (epoch ms), and runs that started before it and never
-   * finished (their worker died). Returns how many.
+   * finished (their worker died), in bounded batches (the serving process keeps serving meanwhile).
+   * Returns how many.
    */
   prune(olderThan: number): Promise<number>;
 }
@@ -190,7 +194,7 @@ export interface WriteLedger {
   record(entries: readonly LedgerEntry[]): Promise<void>;
   /** Entries for `ref` written at or after `since` (epoch ms), newest first. */
   find(ref: RecordRef, since: number): Promise<LedgerEntry[]>;
-  /** Deletes entries written before `olderThan`. Returns how many. */
+  /** Deletes entries written before `olderThan`, in bounded batches. Returns how many. */
   prune(olderThan: number): Promise<number>;
 }
 
@@ -225,4 +229,9 @@ export interface ConnectorStateRepository {
   /** Stores a value, optionally until `expiresAt` (epoch ms). */
   set(connection: string, key: string, value: JsonValue, expiresAt?: number | null): Promise<void>;
   delete(connection: string, key: string): Promise<void>;
+  /**
+   * Deletes expired values (retention), in bounded batches; they already read as absent. Returns how many
+   * were deleted.
+   */
+  prune(): Promise<number>;
 }

@@ -158,6 +158,29 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
         ]);
       });
 
+      it('lists the latest start first, then the highest id, and pages in that order', async (t) => {
+        const { store } = await open(t);
+        // Several processes start runs: ids follow the inserts, start times each process's clock.
+        const startedAt = [5_000, 3_000, 9_000, 3_000, 7_000];
+        const ids: string[] = [];
+        for (const time of startedAt) ids.push(await store.runs.start(start({ startedAt: time })));
+        const expected = [ids[2], ids[4], ids[0], ids[3], ids[1]];
+        assert.deepEqual(
+          (await store.runs.list()).map((run) => run.id),
+          expected,
+        );
+        assert.deepEqual(
+          (await store.runs.list({ since: 5_000 })).map((run) => run.id),
+          [ids[2], ids[4], ids[0]],
+        );
+        const paged: string[] = [];
+        for (let page = await store.runs.list({ limit: 2 }); page.length > 0;) {
+          paged.push(...page.map((run) => run.id));
+          page = await store.runs.list({ limit: 2, beforeId: page.at(-1)!.id });
+        }
+        assert.deepEqual(paged, expected);
+      });
+
       it('prunes runs that finished before the cutoff', async (t) => {
         const { store } = await open(t);
         const old = await store.runs.start(start({ startedAt: 1_000 }));
@@ -401,6 +424,20 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
         assert.equal(await store.connectorState.get('so', 'token'), 'short-lived');
         clock.advance(1);
         assert.equal(await store.connectorState.get('so', 'token'), null);
+        assert.equal(await store.connectorState.get('so', 'userId'), 528);
+        await store.connectorState.set('so', 'token', 'renewed', clock.now() + 1_000);
+        assert.equal(await store.connectorState.get('so', 'token'), 'renewed');
+      });
+
+      it('prunes expired values and keeps the others', async (t) => {
+        const { store, clock } = await open(t);
+        await store.connectorState.set('so', 'token', 'expiring', clock.now() + 1_000);
+        await store.connectorState.set('espo', 'token', 'later', clock.now() + 2_000);
+        await store.connectorState.set('so', 'userId', 528, null);
+        assert.equal(await store.connectorState.prune(), 0);
+        clock.advance(1_000);
+        assert.equal(await store.connectorState.prune(), 1);
+        assert.equal(await store.connectorState.get('espo', 'token'), 'later');
         assert.equal(await store.connectorState.get('so', 'userId'), 528);
         await store.connectorState.set('so', 'token', 'renewed', clock.now() + 1_000);
         assert.equal(await store.connectorState.get('so', 'token'), 'renewed');

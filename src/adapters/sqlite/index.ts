@@ -1,6 +1,7 @@
 /**
  * The SQLite backend: store, queue and locks in one file through node:sqlite (built into Node, no native
- * addon). Several processes may share the file (WAL mode; writers wait up to `busyTimeoutMs` for each other).
+ * addon). Several processes may share the file (WAL mode; writers wait up to `busyTimeoutMs` for each other,
+ * without blocking the event loop).
  */
 import { DEFAULT_BACKOFF } from '../../core/backoff.ts';
 import type { Backend } from '../../ports/backend.ts';
@@ -30,7 +31,10 @@ export interface SqliteBackendOptions {
   queue?: Partial<QueueSettings>;
   /** Jitter source for retry backoff, [0, 1) (default Math.random). */
   random?: () => number;
-  /** How long a writer waits for another process's write lock before failing (default 5000 ms). */
+  /**
+   * How long an operation waits for another process's write lock before failing with a retryable
+   * StorageError (default 5000 ms). The wait is a series of short timers, never a blocking call.
+   */
   busyTimeoutMs?: number;
 }
 

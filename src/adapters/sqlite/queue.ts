@@ -28,6 +28,7 @@ import type {
 } from '../../ports/queue.ts';
 import type { Row, SqliteDatabase } from './database.ts';
 import { Filter, cursorOf, limitOf, parseJson, rowIdOf } from './values.ts';
+import type { SqlQuery } from './values.ts';
 
 /** A row of `jobs`. */
 interface JobRow extends Row {
@@ -124,9 +125,12 @@ const SQL = {
                 lease_until = NULL, updated_at = ?
               WHERE id = ?`,
   deleteJob: 'DELETE FROM jobs WHERE id = ?',
-  counts: 'SELECT state, count(*) AS count FROM jobs GROUP BY state',
-  pruneJobs: `DELETE FROM jobs WHERE state IN ('COMPLETED', 'SKIPPED') AND updated_at < ?`,
-  pruneDedupKeys: 'DELETE FROM job_dedup_keys WHERE created_at < ?',
+  counts: 'SELECT state, count FROM job_counts',
+  // One batch each (see SqliteDatabase.deleteInBatches); payloads go with their job (ON DELETE CASCADE).
+  pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_by_state
+                WHERE state IN ('COMPLETED', 'SKIPPED') AND updated_at < ? LIMIT ?)`,
+  pruneDedupKeys: `DELETE FROM job_dedup_keys WHERE dedup_key IN (SELECT dedup_key FROM job_dedup_keys
+                     WHERE created_at < ? LIMIT ?)`,
 } as const;
 
 /** Dependencies of {@link SqliteQueue}. */
@@ -299,16 +303,12 @@ export class SqliteQueue implements Queue {
 
   list(query: JobQuery = {}): Promise<Job[]> {
     return this.#db.autocommit(() => {
-      const filter = new Filter()
-        .when(query.states, 'state IN (SELECT value FROM json_each(?))', (states) => [JSON.stringify(states)])
-        .when(query.flow, 'flow = ?', (flow) => [flow])
-        .when(query.recordKey, 'record_key = ?', (recordKey) => [recordKey])
-        .when(query.beforeId, 'id < ?', (beforeId) => [cursorOf(beforeId, 'beforeId')]);
-      const sql = `SELECT ${JOB_COLUMNS} FROM jobs ${filter.where} ORDER BY id DESC LIMIT ?`;
-      return this.#db.all<JobView>(sql, ...filter.params, limitOf(query.limit, 50)).map(toJob);
+      const { sql, params } = listJobsQuery(query);
+      return this.#db.all<JobView>(sql, ...params).map(toJob);
     });
   }
 
+  /** Reads the per-state counts that migration 4's triggers keep exact: six rows, however long the queue. */
   counts(): Promise<Record<JobState, number>> {
     return this.#db.autocommit(() => {
       const counts = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>;
@@ -318,12 +318,10 @@ export class SqliteQueue implements Queue {
     });
   }
 
-  prune(olderThan: number): Promise<number> {
-    return this.#db.transaction(() => {
-      const { changes } = this.#db.run(SQL.pruneJobs, olderThan);
-      this.#db.run(SQL.pruneDedupKeys, olderThan);
-      return changes;
-    });
+  async prune(olderThan: number): Promise<number> {
+    const jobs = await this.#db.deleteInBatches(SQL.pruneJobs, olderThan);
+    await this.#db.deleteInBatches(SQL.pruneDedupKeys, olderThan);
+    return jobs;
   }
 
   #enqueueOne(input: PreparedInput, now: number): EnqueueResult {
@@ -433,6 +431,20 @@ export class SqliteQueue implements Queue {
     const max = this.#settings.maxPayloadsPerJob;
     if (inputCount > max) this.#db.run(SQL.capPayloads, jobId, max);
   }
+}
+
+/**
+ * The SELECT of {@link SqliteQueue.list}, newest first. A state filter walks jobs_by_state_id (state, id)
+ * once per state, merged in id order; the flow and record filters have their (flow, id) and (record, id)
+ * indexes.
+ */
+function listJobsQuery(query: JobQuery): SqlQuery {
+  return new Filter()
+    .whenAny(query.states, 'state = ?')
+    .when(query.flow, 'flow = ?', (flow) => [flow])
+    .when(query.recordKey, 'record_key = ?', (recordKey) => [recordKey])
+    .when(query.beforeId, 'id < ?', (beforeId) => [cursorOf(beforeId, 'beforeId')])
+    .select(JOB_COLUMNS, 'jobs', 'id DESC', limitOf(query.limit, 50));
 }
 
 /** A validated input with its payload serialised once. */

@@ -4,6 +4,7 @@ import type { FieldChange, RunOutcome } from '../../core/types.ts';
 import type { Run, RunFinish, RunQuery, RunRepository, RunStart } from '../../ports/store.ts';
 import type { Row, SqliteDatabase } from './database.ts';
 import { Filter, cursorOf, limitOf, parseJson, rowIdOf } from './values.ts';
+import type { SqlQuery } from './values.ts';
 
 interface RunRow extends Row {
   id: number;
@@ -40,11 +41,12 @@ const SQL = {
                  WHERE job_id = ? AND outcome IS NULL`,
   recordIntent: 'UPDATE runs SET intended_changes = ? WHERE id = ?',
   byId: 'SELECT * FROM runs WHERE id = ?',
-  // Runs whose worker died never finish; they go once they started before the cutoff.
-  prune: 'DELETE FROM runs WHERE coalesce(finished_at, started_at) < ?',
+  // Runs whose worker died never finish; they go once they started before the cutoff. One batch (see
+  // SqliteDatabase.deleteInBatches).
+  prune: `DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE coalesce(finished_at, started_at) < ? LIMIT ?)`,
 } as const;
 
-/** RunRepository on SQLite. Run ids increase, so "newest first" is id order. */
+/** RunRepository on SQLite. */
 export class SqliteRunRepository implements RunRepository {
   readonly #db: SqliteDatabase;
 
@@ -123,27 +125,36 @@ export class SqliteRunRepository implements RunRepository {
 
   list(query: RunQuery = {}): Promise<Run[]> {
     return this.#db.autocommit(() => {
-      const filter = new Filter()
-        .when(query.flow, 'flow = ?', (flow) => [flow])
-        .when(query.jobId, 'job_id = ?', (jobId) => [jobId])
-        .when(query.ref, 'ref_connection = ? AND ref_entity_type = ? AND ref_id = ?', (ref) => [
-          ref.connection,
-          ref.entityType,
-          ref.id,
-        ])
-        .when(query.outcomes, 'outcome IN (SELECT value FROM json_each(?))', (outcomes) => [
-          JSON.stringify(outcomes),
-        ])
-        .when(query.since, 'started_at >= ?', (since) => [since])
-        .when(query.beforeId, 'id < ?', (beforeId) => [cursorOf(beforeId, 'beforeId')]);
-      const sql = `SELECT * FROM runs ${filter.where} ORDER BY id DESC LIMIT ?`;
-      return this.#db.all<RunRow>(sql, ...filter.params, limitOf(query.limit, 50)).map(toRun);
+      const { sql, params } = listRunsQuery(query);
+      return this.#db.all<RunRow>(sql, ...params).map(toRun);
     });
   }
 
   prune(olderThan: number): Promise<number> {
-    return this.#db.autocommit(() => this.#db.run(SQL.prune, olderThan).changes);
+    return this.#db.deleteInBatches(SQL.prune, olderThan);
   }
+}
+
+/**
+ * The SELECT of {@link SqliteRunRepository.list}: newest first by start time, then id. Every filter of
+ * `runs list` has an index ending in started_at (migration 4), so SQLite walks it backwards from `since` (or
+ * from the cursor run) and stops at the limit; several outcomes are one index walk each, merged.
+ */
+function listRunsQuery(query: RunQuery): SqlQuery {
+  return new Filter()
+    .whenAny(query.outcomes, 'outcome = ?')
+    .when(query.flow, 'flow = ?', (flow) => [flow])
+    .when(query.jobId, 'job_id = ?', (jobId) => [jobId])
+    .when(query.ref, 'ref_connection = ? AND ref_entity_type = ? AND ref_id = ?', (ref) => [
+      ref.connection,
+      ref.entityType,
+      ref.id,
+    ])
+    .when(query.since, 'started_at >= ?', (since) => [since])
+    .when(query.beforeId, '(started_at, id) < (SELECT started_at, id FROM runs WHERE id = ?)', (beforeId) => [
+      cursorOf(beforeId, 'beforeId'),
+    ])
+    .select('*', 'runs', 'started_at DESC, id DESC', limitOf(query.limit, 50));
 }
 
 function notFound(runId: string): NotFoundError {
