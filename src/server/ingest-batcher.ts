@@ -3,9 +3,10 @@
  * rate; instead, the inputs of concurrent requests are collected for at most `maxWaitMs` (or until
  * `maxBatch` inputs are waiting) and written with one `queue.enqueueMany`, which is one durable commit.
  * Every request is answered only after the commit that holds its inputs succeeded, so a 2xx still means
- * "stored"; when the commit fails, every request of that batch gets the error (and the vendor retries).
+ * "stored". When a group commit fails, its requests are committed again one by one, so that one input that
+ * cannot be stored fails alone; a request whose own commit fails gets the error (a 503 the vendor retries).
  */
-import { StorageError } from '../core/errors.ts';
+import { CrmsyncError, StorageError } from '../core/errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { EnqueueResult, JobInput, Queue } from '../ports/queue.ts';
 
@@ -133,12 +134,21 @@ export class IngestBatcher {
         throw new Error(`enqueueMany returned ${results.length} results for ${inputs.length} inputs`);
       }
     } catch (error) {
+      if (batch.length > 1) {
+        // One bad input must not fail the webhooks that share its commit: each request commits alone now,
+        // so only the one that cannot be stored is refused.
+        this.#logger.warn(
+          { err: error, requests: batch.length, inputs: inputs.length },
+          'ingest group commit failed; committing its requests one by one',
+        );
+        for (const entry of batch) await this.#commit([entry]);
+        return;
+      }
       this.#logger.error(
-        { err: error, requests: batch.length, inputs: inputs.length },
-        'ingest commit failed; its webhooks are answered 503',
+        { err: error, inputs: inputs.length },
+        'ingest commit failed; its webhook is refused',
       );
-      const failure = new StorageError('Could not store the webhook durably; send it again later.', error);
-      for (const entry of batch) entry.reject(failure);
+      batch[0]!.reject(refusal(error));
       return;
     }
     this.#onCommit(inputs.length);
@@ -148,4 +158,10 @@ export class IngestBatcher {
       offset += entry.inputs.length;
     }
   }
+}
+
+/** A deliberate, final refusal of the input passes as is; anything else is a 503 the vendor retries. */
+function refusal(error: unknown): CrmsyncError {
+  if (error instanceof CrmsyncError && !error.retryable) return error;
+  return new StorageError('Could not store the webhook durably; send it again later.', error);
 }
