@@ -2,10 +2,14 @@
 // with its raw body and the reason, and answered 200. Unsigned or badly signed ones stay 401.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
 import { signGenericWebhook } from '../../src/connectors/generic/index.ts';
+import { signSuperOfficeWebhook, superofficeConnector } from '../../src/connectors/superoffice/index.ts';
+import { systemClock } from '../../src/ports/clock.ts';
 import type { Job } from '../../src/ports/queue.ts';
 import type { WebhookSummary } from '../../src/server/app.ts';
 import { DEAD_LETTER_FLOW } from '../../src/server/dead-letters.ts';
+import { testOptions } from '../connectors/superoffice/support.ts';
 import { SECRET, startTestServer } from './harness.ts';
 import type { TestServer } from './harness.ts';
 
@@ -116,5 +120,51 @@ describe('signed webhooks whose content cannot be taken', () => {
     const text = await server.metrics.registry.metrics();
     assert.match(text, /crmsync_webhooks_total\{connection="source",outcome="dead_letter"\} [4-9]/);
     assert.match(text, new RegExp(`crmsync_jobs\\{state="DEAD"\\} ${dead.length}\\b`));
+  });
+});
+
+describe('a signed SuperOffice delivery with a PrimaryKey that is not a positive integer', () => {
+  const WEBHOOK_SECRET = 'so-dead-letter-secret-0123456789';
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({
+      routes: new Map([['so', ['enrich']]]),
+      connectors: ({ backend, metrics }) =>
+        new Map([
+          [
+            'so',
+            superofficeConnector.create({
+              connection: 'so',
+              options: testOptions('http://127.0.0.1:9', { webhookSecret: WEBHOOK_SECRET }),
+              clock: systemClock,
+              logger: pino({ level: 'silent' }),
+              apiCalls: metrics,
+              state: backend.store.connectorState,
+            }),
+          ],
+        ]),
+    });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('is kept as a dead letter and answered 200, as SuperOffice demands', async () => {
+    for (const primaryKey of [-5, 1e21, 'abc', '../Person/5']) {
+      const body = JSON.stringify({ Event: 'contact.changed', Entity: 'contact', PrimaryKey: primaryKey });
+      const response = await fetch(`${server.url}/webhooks/so`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-superoffice-signature': signSuperOfficeWebhook(WEBHOOK_SECRET, body),
+        },
+        body,
+      });
+      assert.equal(response.status, 200, String(primaryKey));
+      const summary = (await response.json()) as WebhookSummary;
+      assert.equal(summary.deadLetter?.code, 'WEBHOOK_PAYLOAD_INVALID');
+      assert.equal((await server.queue.get(summary.jobs[0]!))?.state, 'DEAD');
+    }
+    assert.equal((await server.queue.list({ flow: 'enrich' })).length, 0, 'no job for a forged record key');
   });
 });

@@ -214,7 +214,7 @@ describe('superoffice webhook: payload', () => {
     await target.close();
   });
 
-  it('answers 400 for invalid JSON or a payload without event or primary key', async () => {
+  it('refuses invalid JSON or a payload without event or primary key (WEBHOOK_PAYLOAD_INVALID)', async () => {
     const target = connector();
     for (const body of [
       '{not json',
@@ -225,6 +225,20 @@ describe('superoffice webhook: payload', () => {
       const error = await rejection(target, signed(body));
       assert.equal(error.httpStatus, 400, JSON.stringify(body));
       assert.equal(error.code, 'WEBHOOK_PAYLOAD_INVALID');
+    }
+    await target.close();
+  });
+
+  it('refuses a PrimaryKey that is not a positive integer, as its message says', async () => {
+    const target = connector();
+    for (const key of [-5, 0, 1.5, 1e21, 2 ** 53, '-5', '1e21', 'abc', '../Person/5', '007', '5 ', '']) {
+      const error = await rejection(target, signed({ ...CONTACT_CHANGED, PrimaryKey: key }));
+      assert.equal(error.code, 'WEBHOOK_PAYLOAD_INVALID', JSON.stringify(key));
+      assert.match(error.message, /PrimaryKey must be a positive integer/);
+    }
+    for (const key of [5, '5', 2147483647]) {
+      const { events } = await receiveWebhook(target, signed({ ...CONTACT_CHANGED, PrimaryKey: key }));
+      assert.equal(events[0]?.ref.id, String(key));
     }
     await target.close();
   });
