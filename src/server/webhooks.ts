@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../core/errors.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Connector } from '../ports/connector.ts';
+import type { Connector, VerifiedWebhook } from '../ports/connector.ts';
 import type { EnqueueResult, JobError } from '../ports/queue.ts';
 import { logRequestError, sendError, toHttpError } from './errors.ts';
 import type { IngestBatcher } from './ingest-batcher.ts';
@@ -105,20 +105,14 @@ export async function registerWebhookRoutes(
         const flows = routes.get(connection) ?? [];
         const taken = await intake(connector, verification.webhook, flows);
         if (taken.kind === 'dead') {
-          const input = deadLetterInput(connection, verification.webhook, taken.error);
-          const [stored] = await batcher.submit([input]);
+          const summary = await storeDeadLetter(batcher, connection, verification.webhook, taken.error);
           request.log.warn(
-            { connection, job: stored!.jobId, code: taken.error.code },
+            { connection, job: summary.jobs[0], code: taken.error.code },
             'signed webhook stored as a dead letter: its content could not be taken',
           );
           metrics.countWebhook(connection, 'dead_letter');
           // 200, not 202: SuperOffice counts every other status as a failed delivery.
-          return reply.code(200).send({
-            ...NOTHING_STORED,
-            duplicates: stored!.status === 'duplicate' ? 1 : 0,
-            jobs: [stored!.jobId],
-            deadLetter: taken.error,
-          } satisfies WebhookSummary);
+          return reply.code(200).send(summary);
         }
         let summary = NOTHING_STORED;
         if (flows.length === 0) {
@@ -144,6 +138,22 @@ export async function registerWebhookRoutes(
     });
     done();
   });
+}
+
+/** Stores a verified webhook that could not be taken as a dead letter; the answer names its job and reason. */
+async function storeDeadLetter(
+  batcher: IngestBatcher,
+  connection: string,
+  webhook: VerifiedWebhook,
+  error: JobError,
+): Promise<WebhookSummary> {
+  const [stored] = await batcher.submit([deadLetterInput(connection, webhook, error)]);
+  return {
+    ...NOTHING_STORED,
+    duplicates: stored!.status === 'duplicate' ? 1 : 0,
+    jobs: [stored!.jobId],
+    deadLetter: error,
+  };
 }
 
 function summarize(results: readonly EnqueueResult[]): WebhookSummary {
