@@ -22,6 +22,7 @@ import type { ApiCallRecorder, Connector } from '../ports/connector.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Queue } from '../ports/queue.ts';
 import { buildServer } from '../server/app.ts';
+import { DEAD_LETTER_FLOW, deadLetterHandler } from '../server/dead-letters.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { connectorFactories, flowTypes } from './registry.ts';
 import { countApiCallInCurrentRun } from '../engine/run-scope.ts';
@@ -148,6 +149,11 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
     observer: metrics,
   });
 
+  const routes = routeConnections(config);
+  // Enqueues from the server and from dead-letter replays wake idle workers at once.
+  const ingestQueue = wakingQueue(backend.queue, () => pool.wake());
+  handlers.register(DEAD_LETTER_FLOW, deadLetterHandler({ connectors, routes, queue: ingestQueue }));
+
   const scheduler = new Scheduler({
     locks: backend.locks,
     checkpoints: backend.store.checkpoints,
@@ -163,18 +169,19 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
 
   const server = await buildServer({
     connectors,
-    routes: routeConnections(config),
+    routes,
     backend: {
       store: backend.store,
       locks: backend.locks,
       attempts: backend.attempts,
-      queue: wakingQueue(backend.queue, () => pool.wake()),
+      queue: ingestQueue,
       close: () => backend.close(),
     },
     metrics,
     logger,
     clock,
     bodyLimitBytes: config.server.bodyLimitBytes,
+    timeouts: config.server.timeouts,
     ingest: config.server.ingest,
     token: config.server.token,
     host: config.server.host,

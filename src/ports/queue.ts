@@ -7,7 +7,8 @@ import type { BackoffPolicy } from '../core/backoff.ts';
  * Guarantees every adapter must give (the contract suite in test/contract checks them):
  * - **Durable**: once `enqueue`/`enqueueMany` resolves, the job survives a crash of this process.
  * - **Dedup**: an input whose `dedupKey` (the vendor's event id) was seen before is recognised and dropped
- *   (`duplicate`), for as long as the key is retained.
+ *   (`duplicate`), for as long as the key is retained. Keys compare as exact UTF-16 strings, lone
+ *   surrogates included (an adapter storing UTF-8 must escape them, see core/lossless-key.ts).
  * - **One active job per record key**: at most one job per `recordKey` is PROCESSING and at most one is
  *   waiting (PENDING or FAILED awaiting retry). An input for a record that already has a waiting job
  *   coalesces into it (`coalesced`): its payload is appended, nothing is dropped. An input for a record that
@@ -122,6 +123,11 @@ export interface JobInput {
   readonly runAt?: number;
   /** Overrides the queue's default number of attempts for this job. */
   readonly maxAttempts?: number;
+  /**
+   * Stores the job as DEAD at once with this error, never coalesced and not run until replayed: a dead letter
+   * (a signed webhook whose content could not be taken). Dedup applies as for any input.
+   */
+  readonly dead?: JobError;
 }
 
 /** Outcome of one enqueue. */
@@ -132,6 +138,8 @@ export type EnqueueResult =
   | { readonly status: 'coalesced'; readonly jobId: string }
   /** The record's job is PROCESSING; a follow-up waiting job was created for it. */
   | { readonly status: 'followup'; readonly jobId: string }
+  /** The input had `dead` set and was stored as a DEAD job. */
+  | { readonly status: 'dead'; readonly jobId: string }
   /** The dedup key was seen before; nothing was stored. `jobId` is the job that took the first delivery. */
   | { readonly status: 'duplicate'; readonly jobId: string };
 

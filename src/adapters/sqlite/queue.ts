@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { backoffDelay } from '../../core/backoff.ts';
 import { InputError, LeaseLostError, NotFoundError } from '../../core/errors.ts';
+import { losslessKey } from '../../core/lossless-key.ts';
 import type { JsonValue } from '../../core/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { JOB_STATES } from '../../ports/queue.ts';
@@ -94,6 +95,9 @@ const SQL = {
   insert: `INSERT INTO jobs (flow, record_key, state, input_count, attempts, max_attempts, run_at, created_at,
              updated_at)
            VALUES (?, ?, 'PENDING', 1, 0, ?, ?, ?, ?)`,
+  insertDead: `INSERT INTO jobs (flow, record_key, state, input_count, attempts, max_attempts, run_at, created_at,
+                 updated_at, last_error_code, last_error_message)
+               VALUES (?, ?, 'DEAD', 1, 0, ?, ?, ?, ?, ?, ?)`,
   coalesce: 'UPDATE jobs SET input_count = input_count + 1, run_at = ?, updated_at = ? WHERE id = ?',
   addPayload: 'INSERT INTO job_payloads (job_id, payload) VALUES (?, ?)',
   movePayloads: 'UPDATE job_payloads SET job_id = ? WHERE job_id = ?',
@@ -172,10 +176,12 @@ export class SqliteQueue implements Queue {
     return result!;
   }
 
-  enqueueMany(inputs: readonly JobInput[]): Promise<EnqueueResult[]> {
-    if (inputs.length === 0) return Promise.resolve([]);
+  async enqueueMany(inputs: readonly JobInput[]): Promise<EnqueueResult[]> {
+    if (inputs.length === 0) return [];
+    // Validated and serialised before the transaction: a bad input fails alone, and nothing slow or deep
+    // runs while the write lock is held.
+    const prepared = inputs.map(prepareInput);
     return this.#db.transaction(() => {
-      const prepared = inputs.map(prepareInput);
       const now = this.#clock.now();
       return prepared.map((input) => this.#enqueueOne(input, now));
     });
@@ -330,6 +336,24 @@ export class SqliteQueue implements Queue {
       if (seen !== undefined) return { status: 'duplicate', jobId: String(seen.job_id) };
     }
     const runAt = input.runAt ?? now;
+    if (input.dead !== undefined) {
+      const maxAttempts = input.maxAttempts ?? this.#settings.maxAttempts;
+      const { code, message } = input.dead;
+      const jobId = this.#db.run(
+        SQL.insertDead,
+        input.flow,
+        input.recordKey,
+        maxAttempts,
+        runAt,
+        now,
+        now,
+        code,
+        message,
+      ).lastInsertRowid;
+      this.#db.run(SQL.addPayload, jobId, input.payloadJson);
+      if (input.dedupKey !== undefined) this.#db.run(SQL.dedupInsert, input.dedupKey, jobId, now);
+      return { status: 'dead', jobId: String(jobId) };
+    }
     const waiting = this.#db.get<WaitingRow>(SQL.waitingOfRecord, input.recordKey);
     let jobId: number;
     let status: EnqueueResult['status'];
@@ -463,11 +487,22 @@ function prepareInput(input: JobInput): PreparedInput {
     );
   }
   if (input.maxAttempts !== undefined) requirePositiveInteger(input.maxAttempts, 'maxAttempts');
-  const payloadJson = JSON.stringify(input.payload) as string | undefined;
-  if (payloadJson === undefined) {
-    throw new InputError('JOB_INPUT_INVALID', `The payload of the job for ${input.recordKey} is not JSON.`);
+  if (input.dead !== undefined) requireText(input.dead.code, 'dead.code');
+  let payloadJson: string | undefined;
+  try {
+    payloadJson = JSON.stringify(input.payload);
+  } catch {
+    // A cycle, or nesting deep enough to overflow the stack (a RangeError).
   }
-  return { ...input, payloadJson };
+  if (payloadJson === undefined) {
+    throw new InputError(
+      'JOB_INPUT_INVALID',
+      `The payload of the job for ${input.recordKey} is not JSON, or nests too deeply to store.`,
+    );
+  }
+  // SQLite stores text as UTF-8, which would merge keys that differ only in a lone surrogate.
+  const dedupKey = input.dedupKey === undefined ? undefined : losslessKey(input.dedupKey);
+  return { ...input, dedupKey, payloadJson };
 }
 
 function requireText(value: unknown, name: string): void {
