@@ -85,11 +85,23 @@ export interface DeliveryRecord {
 
 /** Quirks of the vendor that can be switched on (`/_sim/quirks`). */
 export interface WebhookQuirks {
-  /** Extra deliveries of every `contact.created`, same EventId, right after the first (seed 001). */
+  /** Extra deliveries of every `contact.created`, right after the first (seed 001). */
   duplicateContactCreated?: number;
+  /**
+   * The EventId of those extra deliveries: `new` (default) gives each copy its own, as the seed system saw
+   * (seed 001: "multiple webhooks", caught by company name, not by id); `same` repeats the first's, which
+   * crmsync's ingest drops as a redelivery.
+   */
+  duplicateContactCreatedEventId?: 'new' | 'same';
   /** Deliver each batch of pending events of a webhook in a shuffled order (using `random`). */
   reorder?: boolean;
 }
+
+const DEFAULT_QUIRKS: Required<WebhookQuirks> = {
+  duplicateContactCreated: 0,
+  duplicateContactCreatedEventId: 'new',
+  reorder: false,
+};
 
 /**
  * Finds the associate who sent an authenticated request. The default reads what the simulator core's bearer
@@ -168,7 +180,7 @@ export class WebhookHub {
   readonly #lanes = new Map<number, DeliveryLane<PendingDelivery>>();
   readonly #work = new Set<Promise<void>>();
   #records: DeliveryRecord[] = [];
-  #quirks: Required<WebhookQuirks> = { duplicateContactCreated: 0, reorder: false };
+  #quirks: Required<WebhookQuirks> = { ...DEFAULT_QUIRKS };
   /** Aborts test events in flight on close(); deliveries are aborted through their lanes. */
   readonly #closing = new AbortController();
   /** Own connection pool, so close() can end every socket; idle sockets are let go soon. */
@@ -282,7 +294,13 @@ export class WebhookHub {
         ...(event.fieldValues !== undefined && { FieldValues: { ...event.fieldValues } }),
         ...(event.values !== undefined && { Values: { ...event.values } }),
       };
-      const items = Array.from({ length: copies }, (): PendingDelivery => ({ payload, attempts: 0 }));
+      const items = Array.from({ length: copies }, (_, copy): PendingDelivery => ({
+        payload:
+          copy === 0 || this.#quirks.duplicateContactCreatedEventId === 'same'
+            ? payload
+            : { ...payload, EventId: randomUUID() },
+        attempts: 0,
+      }));
       this.#lane(webhook.webhookId).push(...items);
     }
   }
@@ -292,10 +310,14 @@ export class WebhookHub {
     const duplicates = quirks.duplicateContactCreated;
     if (duplicates !== undefined && (!Number.isInteger(duplicates) || duplicates < 0 || duplicates > 100))
       throw badRequest('duplicateContactCreated must be a whole number of extra deliveries from 0 to 100.');
+    const eventId = quirks.duplicateContactCreatedEventId;
+    if (eventId !== undefined && eventId !== 'new' && eventId !== 'same')
+      throw badRequest("duplicateContactCreatedEventId must be 'new' or 'same'.");
     if (quirks.reorder !== undefined && typeof quirks.reorder !== 'boolean')
       throw badRequest('reorder must be true or false.');
     this.#quirks = {
       duplicateContactCreated: duplicates ?? this.#quirks.duplicateContactCreated,
+      duplicateContactCreatedEventId: eventId ?? this.#quirks.duplicateContactCreatedEventId,
       reorder: quirks.reorder ?? this.#quirks.reorder,
     };
   }
@@ -316,7 +338,7 @@ export class WebhookHub {
     this.#webhooks.clear();
     this.#nextWebhookId = 1;
     this.#records = [];
-    this.#quirks = { duplicateContactCreated: 0, reorder: false };
+    this.#quirks = { ...DEFAULT_QUIRKS };
   }
 
   /** The registrations and their error counters (not in-flight deliveries). */

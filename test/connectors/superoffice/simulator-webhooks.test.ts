@@ -544,7 +544,7 @@ describe('webhook delivery', () => {
     assert.equal(attempts[3]?.headers['x-superoffice-retry'], '0');
   });
 
-  test('quirk duplicateContactCreated repeats contact.created with the same EventId (seed 001)', async () => {
+  test('quirk duplicateContactCreated repeats contact.created with new EventIds by default (seed 001)', async () => {
     const { host, receiver } = await setup();
     await register(host, receiver);
     host.hub.setQuirks({ duplicateContactCreated: 2 });
@@ -553,10 +553,27 @@ describe('webhook delivery', () => {
     await host.hub.idle();
     const created = receiver.deliveries().filter((d) => d.body.Event === 'contact.created');
     assert.equal(created.length, 3);
-    assert.equal(new Set(created.map((d) => d.body.EventId)).size, 1);
-    assert.equal(new Set(created.map((d) => d.headers['x-superoffice-eventid'])).size, 1);
+    assert.equal(new Set(created.map((d) => d.body.EventId)).size, 3);
+    assert.equal(new Set(created.map((d) => d.headers['x-superoffice-eventid'])).size, 3);
+    assert.deepEqual(new Set(created.map((d) => d.body.PrimaryKey)), new Set([77]));
     assert.equal(receiver.deliveries().filter((d) => d.body.Event === 'contact.changed').length, 1);
     assert.throws(() => host.hub.setQuirks({ duplicateContactCreated: -1 }), /whole number/);
+  });
+
+  test("quirk duplicateContactCreatedEventId 'same' repeats the first copy's EventId", async () => {
+    const { host, receiver } = await setup();
+    await register(host, receiver);
+    host.hub.setQuirks({ duplicateContactCreated: 2, duplicateContactCreatedEventId: 'same' });
+    host.hub.emit(contactCreated(77));
+    await host.hub.idle();
+    const created = receiver.deliveries().filter((d) => d.body.Event === 'contact.created');
+    assert.equal(created.length, 3);
+    assert.equal(new Set(created.map((d) => d.body.EventId)).size, 1);
+    assert.equal(new Set(created.map((d) => d.headers['x-superoffice-eventid'])).size, 1);
+    assert.throws(
+      () => host.hub.setQuirks({ duplicateContactCreatedEventId: 'other' as 'new' }),
+      /'new' or 'same'/,
+    );
   });
 
   test('quirk reorder shuffles a batch of pending events with the seeded random', async () => {

@@ -1,6 +1,6 @@
 /**
  * The `enrich` flow (seeds 000-002): a change event for a company or person → cheap filters (no API call) →
- * read the record → names recorded → duplicate shield → owner filter → ask the enricher → map to the
+ * read the record → names recorded → owner filter → duplicate shield → ask the enricher → map to the
  * vendor's values → write only what differs, in one request → write ledger and run.
  *
  * Skips say why: `echo`, `irrelevant`, `duplicate`, `foreign owner`, `deleted`. Failures throw: retryable
@@ -72,14 +72,15 @@ export function createEnrichHandler(deps: EnrichFlowDependencies): FlowHandler {
     if (subject === null) return { outcome: 'SKIPPED', reason: 'deleted: the record no longer exists' };
     await context.setNames({ displayName: subject.displayName, ownerName: subject.owner.shortName });
 
+    // The owner filter comes first: a foreign owner's company must not claim a name that ours then loses.
+    const foreign = foreignOwner(deps.options, subject);
+    if (foreign !== null) return { outcome: 'SKIPPED', reason: foreign };
     if (onlyCompanyCreations(triage.relevant) && !(await shield.claim(job.id, subject.company.name))) {
       return {
         outcome: 'SKIPPED',
         reason: `duplicate: "${subject.company.name}" was created and processed within the last ${deps.options.duplicateWindowMinutes} minutes`,
       };
     }
-    const foreign = foreignOwner(deps.options, subject);
-    if (foreign !== null) return { outcome: 'SKIPPED', reason: foreign };
     return enrich(deps, subject, context);
   };
 }
