@@ -1,5 +1,6 @@
 /**
- * The `enrich` flow (seeds 000-002): a change event for a company or person → cheap filters (no API call) →
+ * The `enrich` flow (seeds 000-002): a change event for a company or person → cheap filters (no API call;
+ * an echo is what the write ledger says this flow wrote, see echo.ts) →
  * read the record → names recorded → owner filter → duplicate shield → ask the enricher → map to the
  * vendor's values → write only what differs, in one request → write ledger and run.
  *
@@ -17,6 +18,7 @@ import type { Logger } from '../../../ports/logger.ts';
 import type { Store } from '../../../ports/store.ts';
 import type { FlowHandler, HandlerResult, RunContext } from '../../handlers.ts';
 import { DuplicateShield } from './duplicate-shield.ts';
+import { EchoDetector } from './echo.ts';
 import { EventFilter, eventsOf } from './filters.ts';
 import type { EnrichOptions } from './options.ts';
 
@@ -37,12 +39,8 @@ export interface EnrichFlowDependencies {
   readonly logger: Logger;
 }
 
-/**
- * After a write of ours, an event from another user that changes only the columns our write touches is taken
- * for a late echo within this window (the ledger is the second echo filter, after the associate id).
- */
-const LEDGER_ECHO_WINDOW_MS = 60_000;
-const UDF_COLUMNS = new Set(['userdef_id', 'userdef2_id', 'updated', 'updated_associate_id', 'updatedcount']);
+/** How long after a write of ours an event that changed only what it wrote is taken for its echo. */
+const ECHO_WINDOW_MS = 60_000;
 
 /** Creates the handler of one enrich flow. Starts discovering the API user at once (startup). */
 export function createEnrichHandler(deps: EnrichFlowDependencies): FlowHandler {
@@ -54,19 +52,19 @@ export function createEnrichHandler(deps: EnrichFlowDependencies): FlowHandler {
     state: deps.store.connectorState,
     clock: deps.clock,
   });
+  const echoes = new EchoDetector({
+    flow: deps.flow,
+    store: deps.store,
+    clock: deps.clock,
+    windowMs: ECHO_WINDOW_MS,
+  });
   const apiActor = new ApiActor(deps.target, deps.logger);
   apiActor.warmUp();
 
   return async (job, context) => {
     const actorId = await apiActor.get();
-    const triage = filter.triage(eventsOf(job.payloads), actorId);
+    const triage = await filter.triage(eventsOf(job.payloads), (event) => echoes.isEcho(event, actorId));
     if (triage.skipReason !== null) return { outcome: 'SKIPPED', reason: triage.skipReason };
-    if (await isLedgerEcho(deps, triage.relevant)) {
-      return {
-        outcome: 'SKIPPED',
-        reason: 'echo: only the fields this flow just wrote changed (write ledger)',
-      };
-    }
     const ref = triage.relevant[0]!.ref;
     const subject = await deps.target.load(ref, { includeSaleHeadings: deps.options.includeSaleHeadings });
     if (subject === null) return { outcome: 'SKIPPED', reason: 'deleted: the record no longer exists' };
@@ -113,19 +111,6 @@ class ApiActor {
 
 function onlyCompanyCreations(events: readonly ChangeEvent[]): boolean {
   return events.every((event) => event.kind === 'created' && event.ref.entityType === 'Contact');
-}
-
-/** A recent ledger entry and an event that changed nothing but user-defined field columns: our own echo. */
-async function isLedgerEcho(deps: EnrichFlowDependencies, events: readonly ChangeEvent[]): Promise<boolean> {
-  const onlyUdfChanges = events.every(
-    (event) =>
-      event.kind === 'updated' &&
-      event.changedFields !== undefined &&
-      event.changedFields.every((column) => UDF_COLUMNS.has(column.toLowerCase())),
-  );
-  if (!onlyUdfChanges) return false;
-  const written = await deps.store.ledger.find(events[0]!.ref, deps.clock.now() - LEDGER_ECHO_WINDOW_MS);
-  return written.length > 0;
 }
 
 function foreignOwner(options: EnrichOptions, subject: EnrichSubject): string | null {
