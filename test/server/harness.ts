@@ -13,7 +13,6 @@ import {
 import type { Backend } from '../../src/ports/backend.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import type { Connector } from '../../src/ports/connector.ts';
-import type { ConnectorStateRepository } from '../../src/ports/store.ts';
 import type { Queue } from '../../src/ports/queue.ts';
 import { buildServer } from '../../src/server/app.ts';
 import type { ServerOptions } from '../../src/server/app.ts';
@@ -105,7 +104,7 @@ export async function startTestServer(
         clock: systemClock,
         logger,
         apiCalls: metrics,
-        state: {} as ConnectorStateRepository,
+        state: backend.store.connectorState,
       }),
     );
   }

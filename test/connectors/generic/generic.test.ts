@@ -13,7 +13,7 @@ import {
   signGenericWebhook,
 } from '../../../src/connectors/generic/index.ts';
 import type { Connector, WebhookRequest } from '../../../src/ports/connector.ts';
-import type { ConnectorStateRepository } from '../../../src/ports/store.ts';
+import { memoryConnectorState } from '../../support/memory-store.ts';
 
 const SECRET = 'generic-test-secret-0123456789';
 
@@ -24,7 +24,7 @@ function connector(options: Record<string, unknown> = {}): Connector {
     clock: { now: () => 0 },
     logger: pino({ level: 'silent' }),
     apiCalls: { record: () => {} },
-    state: {} as ConnectorStateRepository,
+    state: memoryConnectorState(),
   });
 }
 
