@@ -221,6 +221,16 @@ export function describeTransportScenarios(provider: ProviderUnderTest): void {
       requestCount();
     });
 
+    it('an already aborted signal stops the call at once, before any request', async () => {
+      const before = server.requests.length;
+      server.script(provider.successReply(SAMPLE_ANSWER));
+      const reason = new Error('worker stopping');
+      const call = make().enrich(SAMPLE_REQUEST, { signal: AbortSignal.abort(reason) });
+      await assert.rejects(call, (error) => error === reason);
+      assert.equal(server.requests.length, before, 'no request reached the server');
+      assert.equal((await make().enrich(SAMPLE_REQUEST)).vertical, 'Healthcare', 'the next call works');
+    });
+
     it('drops a vertical outside the offered list and matches the list case-insensitively', async () => {
       server.script(provider.successReply({ ...SAMPLE_ANSWER, vertical: 'Aerospace' }));
       assert.equal((await make().enrich(SAMPLE_REQUEST)).vertical, null);

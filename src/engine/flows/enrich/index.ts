@@ -8,6 +8,7 @@
  * ones (API, enricher, a concurrent edit) are retried with backoff by the queue and end DEAD after the
  * configured attempts, where `crmsync jobs replay` picks them up (the seeds' poison pill).
  */
+import { abortable } from '../../../core/abortable.ts';
 import { canonicalJson, valueHash } from '../../../core/canonical.ts';
 import type { ChangeEvent, JsonValue } from '../../../core/types.ts';
 import type { Clock } from '../../../ports/clock.ts';
@@ -62,11 +63,14 @@ export function createEnrichHandler(deps: EnrichFlowDependencies): FlowHandler {
   apiActor.warmUp();
 
   return async (job, context) => {
-    const actorId = await apiActor.get();
+    const actorId = await apiActor.get(context.signal);
     const triage = await filter.triage(eventsOf(job.payloads), (event) => echoes.isEcho(event, actorId));
     if (triage.skipReason !== null) return { outcome: 'SKIPPED', reason: triage.skipReason };
     const ref = triage.relevant[0]!.ref;
-    const subject = await deps.target.load(ref, { includeSaleHeadings: deps.options.includeSaleHeadings });
+    const subject = await deps.target.load(ref, {
+      includeSaleHeadings: deps.options.includeSaleHeadings,
+      signal: context.signal,
+    });
     if (subject === null) return { outcome: 'SKIPPED', reason: 'deleted: the record no longer exists' };
     await context.setNames({ displayName: subject.displayName, ownerName: subject.owner.shortName });
 
@@ -83,7 +87,10 @@ export function createEnrichHandler(deps: EnrichFlowDependencies): FlowHandler {
   };
 }
 
-/** The API user, discovered once (at startup when possible) and kept; a failed discovery is retried. */
+/**
+ * The API user, discovered once (at startup when possible) and kept; a failed discovery is retried. The
+ * discovery is shared by every job, so a job's signal stops only its own wait for it.
+ */
 class ApiActor {
   readonly #target: EnrichTarget;
   readonly #logger: Logger;
@@ -100,12 +107,12 @@ class ApiActor {
     });
   }
 
-  get(): Promise<string | null> {
+  get(signal?: AbortSignal): Promise<string | null> {
     this.#pending ??= this.#target.apiActorId().catch((error: unknown) => {
       this.#pending = null;
       throw error;
     });
-    return this.#pending;
+    return abortable(this.#pending, signal);
   }
 }
 
@@ -130,7 +137,7 @@ async function enrich(
   subject: EnrichSubject,
   context: RunContext,
 ): Promise<HandlerResult> {
-  const verticals = await deps.target.verticals();
+  const verticals = await deps.target.verticals({ signal: context.signal });
   const result = await deps.enricher.enrich(
     {
       company: subject.company,
@@ -153,7 +160,7 @@ async function enrich(
     };
   }
   context.signal.throwIfAborted();
-  const written = await deps.target.write(subject, differing);
+  const written = await deps.target.write(subject, differing, { signal: context.signal });
   const writtenAt = deps.clock.now();
   await deps.store.ledger.record(
     written.changes.map((change) => ({
