@@ -113,10 +113,15 @@ export type AssociateOfRequest = (request: FastifyRequest) => number;
 export interface WebhookHubOptions {
   /** The tenant, sent as the payload's ContextIdentifier (e.g. `Cust12345`). */
   contextIdentifier: string;
-  /** Source of payload timestamps and record times (default the system clock). Retry waits are real time. */
+  /** Source of payload timestamps and record times (default the system clock). Retry waits: `sleep`. */
   clock?: Clock;
   /** Waits before the 2nd, 3rd... attempt of a cycle; the cycle has `length + 1` attempts. Default [1000, 4000]. */
   retryDelaysMs?: number[];
+  /**
+   * How the hub waits between attempts; rejects when `signal` aborts (close, reset). Default: real time.
+   * Tests pass one that records the waits, so retry timing shows as numbers.
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** How long a target may take to answer (test event and deliveries). [UNCONFIRMED] default 10 000 ms. */
   timeoutMs?: number;
   logger?: Logger;
@@ -163,6 +168,7 @@ export class WebhookHub {
   readonly #contextIdentifier: string;
   readonly #clock: Clock;
   readonly #retryDelaysMs: readonly number[];
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #timeoutMs: number;
   readonly #logger: Logger;
   readonly #random: () => number;
@@ -193,6 +199,7 @@ export class WebhookHub {
     this.#contextIdentifier = options.contextIdentifier;
     this.#clock = options.clock ?? systemClock;
     this.#retryDelaysMs = [...delays];
+    this.#sleep = options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#logger = (options.logger ?? silentLogger).child({ component: 'superoffice-sim-webhooks' });
     this.#random = options.random ?? Math.random;
@@ -446,10 +453,20 @@ export class WebhookHub {
     void work.finally(() => this.#work.delete(work));
   }
 
+  /** Waits `ms`; false when `signal` aborted the wait. */
+  async #pause(ms: number, signal: AbortSignal): Promise<boolean> {
+    try {
+      await this.#sleep(ms, signal);
+      return !signal.aborted;
+    } catch {
+      return false;
+    }
+  }
+
   /** One retry cycle of `item` on webhook `webhookId`. */
   async #deliverCycle(webhookId: number, item: PendingDelivery, signal: AbortSignal): Promise<LaneOutcome> {
     for (let attempt = 0; attempt <= this.#retryDelaysMs.length; attempt++) {
-      if (attempt > 0 && !(await pause(this.#retryDelaysMs[attempt - 1] ?? 0, signal))) return 'done';
+      if (attempt > 0 && !(await this.#pause(this.#retryDelaysMs[attempt - 1] ?? 0, signal))) return 'done';
       const webhook = this.#webhooks.get(webhookId);
       if (webhook === undefined || webhook.state !== 'Active') return 'done';
       const outcome = await this.#attempt(webhook, item, signal);
@@ -528,16 +545,6 @@ export class WebhookHub {
       },
       'webhook switched to TooManyErrors; set State to Active with PUT to resume deliveries',
     );
-  }
-}
-
-/** Waits `ms`; false when `signal` aborted the wait. */
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
   }
 }
 
