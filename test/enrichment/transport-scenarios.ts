@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
 import { EnricherError } from '../../src/core/errors.ts';
 import type { Enricher, EnrichmentRequest, EnrichmentResult } from '../../src/ports/enricher.ts';
 import type { Logger } from '../../src/ports/logger.ts';
@@ -36,26 +37,26 @@ export const SAMPLE_ANSWER: EnrichmentResult = {
   personOpener: 'Frau Müller, als Einkaufsleiterin kennen Sie das Thema.',
 };
 
-/** One log call, as recorded by {@link recordingLogger}. */
+/** One log line, as recorded by {@link recordingLogger}. */
 export interface LogEntry {
   readonly level: string;
+  /** The line's fields besides level and message, as pino wrote them (errors serialised). */
   readonly object: object;
   readonly message: string | undefined;
 }
 
-/** A logger that keeps every call, so tests can look for secrets in logs. */
+/**
+ * The real logger (pino, at every level) writing into `entries` instead of stdout, so tests can look for
+ * secrets in exactly what would be logged.
+ */
 export function recordingLogger(entries: LogEntry[] = []): Logger & { readonly entries: LogEntry[] } {
-  const log = (level: string) => (object: object, message?: string) => {
-    entries.push({ level, object, message });
+  const destination = {
+    write: (line: string) => {
+      const { level, msg, ...object } = JSON.parse(line) as { level: number; msg?: string };
+      entries.push({ level: pino.levels.labels[level] ?? String(level), object, message: msg });
+    },
   };
-  return {
-    entries,
-    debug: log('debug'),
-    info: log('info'),
-    warn: log('warn'),
-    error: log('error'),
-    child: () => recordingLogger(entries),
-  };
+  return Object.assign(pino({ level: 'trace' }, destination), { entries });
 }
 
 /** What the scenarios need to know about a provider. */
