@@ -15,6 +15,7 @@ import type { Run } from '../../src/ports/store.ts';
 import { eventually } from '../support/eventually.ts';
 import { walCommitCount } from '../support/wal-commits.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { holdsWithoutTimers, settlesWithoutTimers } from '../support/settles.ts';
 import type { TestBackend } from './support.ts';
 import { gate, openTestBackend, override, silentLogger } from './support.ts';
 
@@ -506,12 +507,25 @@ describe('WorkerPool', () => {
     assert.equal(activePool.inFlightCount, 0);
   });
 
-  test('stop() resolves at once when idle', async () => {
+  test('stop() resolves at once when idle, without waiting out the poll interval or the deadline', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] }); // neither the poll sleep nor the deadline ends by itself
     handlers.register('work', completed);
-    const idlePool = startPool({ pollMs: 60_000 });
-    const started = performance.now();
-    await idlePool.stop({ deadlineMs: 10_000 });
-    assert.ok(performance.now() - started < 5_000);
+    let polls = 0;
+    const attempts = override(backend.attempts, {
+      begin: (request) => {
+        polls += 1;
+        return backend.attempts.begin(request);
+      },
+    });
+    const idlePool = startPool({ attempts, pollMs: 60_000 });
+    try {
+      // Both workers found nothing and went to sleep for the poll interval.
+      assert.equal(await holdsWithoutTimers(() => polls === 2), true);
+      assert.equal(await settlesWithoutTimers(idlePool.stop({ deadlineMs: 10_000 })), true);
+      assert.equal(polls, 2, 'no worker polled again');
+    } finally {
+      t.mock.timers.runAll(); // a failed stop() still ends, so the clean-up does not hang
+    }
   });
 
   test('rejects a concurrency below 1', () => {

@@ -13,8 +13,8 @@ import {
   signGenericWebhook,
 } from '../../../src/connectors/generic/index.ts';
 import type { Connector, WebhookRequest } from '../../../src/ports/connector.ts';
-import type { ConnectorStateRepository } from '../../../src/ports/store.ts';
 import { receiveWebhook } from '../../support/receive-webhook.ts';
+import { memoryConnectorState } from '../../support/memory-store.ts';
 
 const SECRET = 'generic-test-secret-0123456789';
 
@@ -25,7 +25,7 @@ function connector(options: Record<string, unknown> = {}): Connector {
     clock: { now: () => 0 },
     logger: pino({ level: 'silent' }),
     apiCalls: { record: () => {} },
-    state: {} as ConnectorStateRepository,
+    state: memoryConnectorState(),
   });
 }
 

@@ -14,6 +14,7 @@ import { afterEach, describe, test } from 'node:test';
 import { fastify } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { Agent } from 'undici';
+import { pino } from 'pino';
 import { ConfigError } from '../../../src/core/errors.ts';
 import {
   FaultInjector,
@@ -43,14 +44,9 @@ const vendorBody = (status: number, errorType: string, message: string) => ({ st
 
 /** A tiny simulator: one API route, one that fails unexpectedly, the kit's hooks and admin routes. */
 async function tinySimulator() {
+  // The real logger; the error lines it writes are kept.
   const errors: unknown[] = [];
-  const logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: () => undefined,
-    error: (object: object) => void errors.push(object),
-    child: () => logger,
-  };
+  const logger = pino({ level: 'error' }, { write: (line: string) => void errors.push(JSON.parse(line)) });
   const faults = new FaultInjector();
   const stats = new RequestStats();
   const app: FastifyInstance = fastify({ logger: false, forceCloseConnections: true });
