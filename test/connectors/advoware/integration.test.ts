@@ -25,6 +25,7 @@ import { simAdmin, simRequestCounts } from '../../support/sim-admin.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 import { memoryState, recorder, silentLogger } from '../superoffice/support.ts';
 import { recordedWaits } from '../../support/recorded-waits.ts';
+import { VendorWriteAmbiguousError } from '../../../src/connectors/shared/api-error.ts';
 
 const WEBHOOK_SECRET = 'advoware-integration-webhook-secret';
 const TOKEN_ROUTE = 'POST api/v1/Token';
@@ -516,7 +517,8 @@ describe('advoware budget and failures', () => {
     });
     await assert.rejects(
       () => api.createBeteiligter({ name: 'Nie Doppelt GmbH' }),
-      (error: unknown) => error instanceof AdvowareApiError && error.status === 503 && error.retryable,
+      (error: unknown) =>
+        error instanceof VendorWriteAmbiguousError && error.status === 503 && error.retryable,
     );
     assert.equal(calls(apiCalls, 'POST Beteiligte'), 1, 'a POST is sent once');
   });
