@@ -12,6 +12,7 @@
  */
 import { InputError, StaleWriteError } from '../../core/errors.ts';
 import type { JsonObject, JsonValue } from '../../core/types.ts';
+import { VendorWriteAmbiguousError } from '../shared/api-error.ts';
 import { getField, isObject } from '../shared/casing.ts';
 import type { AdvowareClient, AdvowareResponse } from './client.ts';
 import { AdvowareApiError } from './errors.ts';
@@ -32,6 +33,17 @@ export interface BeteiligterWrite {
   /** The new `rowId` (null if the API sent none). */
   readonly rowId: string | null;
 }
+
+/** A Beteiligter after a create: read back, or only its number when the read-back failed. */
+export type BeteiligterCreate =
+  | (BeteiligterWrite & { readonly readBackError?: undefined })
+  | {
+      readonly betNr: string;
+      readonly record: null;
+      readonly rowId: null;
+      /** Why the read-back after the create failed; the create itself happened. */
+      readonly readBackError: Error;
+    };
 
 /** A Kommunikation after a write, as read back, with its Beteiligter's new `rowId`. */
 export interface KommunikationWrite {
@@ -123,20 +135,37 @@ export class AdvowareApi {
   }
 
   /**
-   * `POST Beteiligte`, then `GET Beteiligte/{betNr}` for the stored record and its `rowId` (seed 004). The
-   * POST is never retried (it could create the record twice).
+   * `POST Beteiligte`, then `GET Beteiligte/{betNr}` for the stored record and its `rowId` (seed 004), as two
+   * steps. The POST is never repeated: unanswered, or answered without a readable id, it is a
+   * VendorWriteAmbiguousError. A failed read-back after it does not fail the create, which happened (a retry
+   * of the whole would create the record twice): the number comes back with the read's error instead.
    */
-  async createBeteiligter(fields: JsonObject): Promise<BeteiligterWrite> {
+  async createBeteiligter(fields: JsonObject): Promise<BeteiligterCreate> {
+    const betNr = await this.#postBeteiligter(fields);
+    try {
+      return await this.#readBack(betNr, 'POST');
+    } catch (error) {
+      return {
+        betNr,
+        record: null,
+        rowId: null,
+        readBackError: error instanceof Error ? error : new Error(String(error)),
+      };
+    }
+  }
+
+  /** `POST Beteiligte` alone: the new Beteiligter's number. */
+  async #postBeteiligter(fields: JsonObject): Promise<string> {
     const route = 'POST Beteiligte';
     const response = await this.client.send({ method: 'POST', path: BETEILIGTE, route, body: fields });
     const betNr = createdIdOf(response.body, this.betNrField);
     if (betNr === undefined) {
-      throw new AdvowareApiError(
+      throw new VendorWriteAmbiguousError(
         `${route} answered ${response.status} without a readable id ("${this.betNrField}"): the Beteiligter was probably created; find it in advoware before retrying, and check the option betNrField.`,
-        { status: response.status, route, retryable: false },
+        { status: response.status, route },
       );
     }
-    return this.#readBack(betNr, 'POST');
+    return betNr;
   }
 
   /**
