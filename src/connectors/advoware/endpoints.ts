@@ -53,6 +53,11 @@ export interface KommunikationWrite {
    * (seed 003); whether advoware changes the parent's rowId or only the item's is [UNCONFIRMED].
    */
   readonly beteiligterRowId: string | null;
+  /**
+   * Set when the read-back after a create failed; the create happened: `kommunikation` is what was sent,
+   * with the new id and no rowId, and `beteiligterRowId` is null.
+   */
+  readonly readBackError?: Error;
 }
 
 /** A read-modify-write guard: the write fails with StaleWriteError when the current rowId differs. */
@@ -202,7 +207,9 @@ export class AdvowareApi {
 
   /**
    * `POST Beteiligte/{betNr}/Kommunikationen` with `tlf`, `kommKz` and the optional `bemerkung` and
-   * `online`, then a GET of the Beteiligter for the new item's and the parent's `rowId`. Never retried.
+   * `online`, then a GET of the Beteiligter for the new item's and the parent's `rowId`, as two steps like
+   * {@link createBeteiligter}: the POST is never repeated (unanswered, or answered without an id, it is a
+   * VendorWriteAmbiguousError), and a failed read-back returns what was sent with the new id.
    */
   async createKommunikation(betNr: string, item: NewKommunikation): Promise<KommunikationWrite> {
     if (!isKommKz(item.kommKz)) {
@@ -226,12 +233,29 @@ export class AdvowareApi {
     });
     const id = createdIdOf(response.body, 'id');
     if (id === undefined) {
-      throw new AdvowareApiError(
+      throw new VendorWriteAmbiguousError(
         `${route} answered ${response.status} without the new item's id: it was probably created; list the Beteiligter's Kommunikationen before retrying.`,
-        { status: response.status, route, retryable: false },
+        { status: response.status, route },
       );
     }
-    return this.#readKommunikationBack(betNr, Number(id));
+    try {
+      return await this.#readKommunikationBack(betNr, Number(id));
+    } catch (error) {
+      const raw: JsonObject = { ...body, id: Number(id) };
+      return {
+        kommunikation: {
+          id: Number(id),
+          rowId: null,
+          tlf: item.tlf,
+          bemerkung: item.bemerkung ?? '',
+          kommKz: item.kommKz,
+          online: item.online ?? false,
+          raw,
+        },
+        beteiligterRowId: null,
+        readBackError: error instanceof Error ? error : new Error(String(error)),
+      };
+    }
   }
 
   /**

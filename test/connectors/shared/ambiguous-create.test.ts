@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { openSqliteBackend } from '../../../src/adapters/sqlite/index.ts';
 import { advowareConnector } from '../../../src/connectors/advoware/index.ts';
+import type { AdvowareConnector } from '../../../src/connectors/advoware/index.ts';
 import { espocrmConnector } from '../../../src/connectors/espocrm/index.ts';
 import { VendorWriteAmbiguousError } from '../../../src/connectors/shared/api-error.ts';
 import { fieldsMatch } from '../../../src/connectors/shared/create-once.ts';
@@ -225,5 +226,26 @@ describe('advoware: the POST and its read-back are separate steps', () => {
     await simAdmin(sim, 'DELETE', 'faults');
     const stored = await connector.read(advoware.entityType, created.id);
     assert.equal(stored?.fields['name'], 'Einmal KG');
+  });
+
+  it("so are a Kommunikation's: a failed read-back returns what was sent with the new id, posted once", async () => {
+    const advoware = vendors.find((vendor) => vendor.vendor === 'advoware');
+    assert.ok(advoware !== undefined);
+    const { sim, connector } = await advoware.start();
+    const { api } = connector as AdvowareConnector;
+    const { id: betNr } = await connector.write({ entityType: advoware.entityType, fields: advoware.fields });
+    const base = 'GET /connector/api/v1/advonet/Beteiligte/:betnr';
+    await simAdmin(sim, 'POST', 'faults', { status5xx: { routes: [base, `${base}/Kommunikationen`] } });
+    const created = await api.createKommunikation(betNr, { tlf: '0221 4711', kommKz: 1 });
+    assert.ok(created.readBackError instanceof Error);
+    assert.equal(created.kommunikation.tlf, '0221 4711');
+    const postRoute = 'POST /connector/api/v1/advonet/Beteiligte/:betnr/Kommunikationen';
+    assert.equal(countOf(await simRequestCounts(sim), postRoute), 1);
+    await simAdmin(sim, 'DELETE', 'faults');
+    const items = await api.listKommunikationen(betNr);
+    assert.deepEqual(
+      items.map((item) => item.id),
+      [created.kommunikation.id],
+    );
   });
 });
