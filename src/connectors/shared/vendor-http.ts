@@ -2,7 +2,7 @@
  * The HTTP client loop every vendor connector shares (undici), one instance per connection. Per call: take a
  * token of the connection's budget (the ApiBudget port: a token bucket and a pause shared by every caller of
  * the connection), send one attempt with the vendor's URL and authentication, then:
- * - 5xx, timeouts, connection errors: retry with backoff calls the vendor calls idempotent, and any call that
+ * - 5xx, timeouts, connection errors: retry with backoff calls the vendor (or the call) calls idempotent, and any call that
  *   never left (the connection could not be opened). A call that is not idempotent (a POST) is never repeated
  *   once sent, it could create a record twice: no answer or a 5xx makes it a VendorWriteAmbiguousError
  *   (`VENDOR_WRITE_AMBIGUOUS`, retryable). No answer after all: the vendor's `onUnreachable`, then (for an
@@ -63,6 +63,8 @@ export interface VendorRequest<Method extends HttpMethod = HttpMethod> {
   readonly headers?: Readonly<Record<string, string>>;
   /** Non-2xx statuses the caller handles itself (e.g. 404 -> null, 412 -> StaleWriteError). */
   readonly expect?: readonly number[];
+  /** Safe to repeat whatever its method says (an RPC read sent as a POST); default: the vendor's rule. */
+  readonly idempotent?: boolean;
 }
 
 /** A vendor answer: status, headers and the parsed JSON body (null when empty, text when not JSON). */
@@ -194,7 +196,7 @@ export class VendorHttpClient<Call extends VendorRequest, Session> {
     const signal = currentCallSignal();
     signal?.throwIfAborted();
     const hooks = this.#hooks;
-    const idempotent = hooks.isIdempotent(call);
+    const idempotent = call.idempotent ?? hooks.isIdempotent(call);
     let session = await abortable(hooks.session(), signal);
     let reauthenticated = false;
     let rediscovered = false;

@@ -347,6 +347,13 @@ describe('VendorHttpClient transient failures', () => {
     assert.deepEqual(h.hooks.errorAnswers, [], "not the vendor's plain 5xx error");
   });
 
+  it('retries a POST the call marks idempotent (an RPC read) like a GET', async () => {
+    const h = await harness([answered(503), ok]);
+    const response = await h.client.send({ ...postContact, idempotent: true });
+    assert.equal(response.status, 200);
+    assert.deepEqual(h.sleeps, [250]);
+  });
+
   it('retries an idempotent call that timed out, reporting the timeout as status "error"', async () => {
     const h = await harness(['hang', ok], { limits: { requestTimeoutMs: SHORT_TIMEOUT_MS } });
     const response = await h.client.send(getContact);
