@@ -2,11 +2,11 @@
  * The HTTP client loop every vendor connector shares (undici), one instance per connection. Per call: take a
  * token of the connection's budget (the ApiBudget port: a token bucket and a pause shared by every caller of
  * the connection), send one attempt with the vendor's URL and authentication, then:
- * - 5xx, timeouts, connection errors: retry with backoff calls the vendor (or the call) calls idempotent, and any call that
- *   never left (the connection could not be opened). A call that is not idempotent (a POST) is never repeated
- *   once sent, it could create a record twice: no answer or a 5xx makes it a VendorWriteAmbiguousError
- *   (`VENDOR_WRITE_AMBIGUOUS`, retryable). No answer after all: the vendor's `onUnreachable`, then (for an
- *   idempotent call) its API error with status 0 (retryable);
+ * - 5xx, timeouts, connection errors: retry with backoff where repeating is safe: the vendor (or the call
+ *   itself) calls it idempotent, or it never left (the connection could not be opened). A call that is not
+ *   idempotent (a POST) is never repeated once sent, it could create a record twice: no answer or a 5xx
+ *   makes it a VendorWriteAmbiguousError (`VENDOR_WRITE_AMBIGUOUS`, retryable). No answer after all: the
+ *   vendor's `onUnreachable`, then (for an idempotent call) its API error with status 0 (retryable);
  * - 401, when the vendor can re-authenticate: a new session once and retry (a 401 was not processed, so even a
  *   POST may be sent again); a second 401 is the vendor's error whatever the call expects;
  * - 421 Misdirected Request, when the vendor can rediscover its host: once, and retry;
