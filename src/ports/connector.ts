@@ -102,8 +102,8 @@ export interface WriteRequest {
   /**
    * Makes a create (no `id`) an upsert, so that it is never doubled: vendor field values that identify the
    * record, such as an external id field (`{ cExternalId: 'advo-4711' }`), all compared for equality. The
-   * connector looks for the record first and writes `fields` to it when it exists (an update); it creates only
-   * when none matches. When the create gets no usable answer (VENDOR_WRITE_AMBIGUOUS), it looks again instead
+   * connector looks for the record first and writes `fields` to it when it exists (an update, skipped when it
+   * holds those values already); it creates only when none matches. When the create gets no usable answer (VENDOR_WRITE_AMBIGUOUS), it looks again instead
    * of repeating it, and returns the record it finds. More than one match is an error (WRITE_MATCH_NOT_UNIQUE).
    * Field names are what the vendor can search by: EspoCRM attributes, SuperOffice archive columns (`orgNr`,
    * `contactUdef/SuperOffice:1`), advoware Beteiligte fields (no search: the list is read and compared).

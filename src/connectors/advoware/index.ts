@@ -153,6 +153,7 @@ export class AdvowareConnector implements Connector {
     return createOnce({
       entityType: BETEILIGTE_ENTITY,
       match,
+      fields,
       find: () => this.#findMatching(match),
       create: () => this.#create(fields),
       update: async (found) => written(await this.api.updateBeteiligter(found.id, fields)),

@@ -150,6 +150,7 @@ export class EspoCrmConnector implements Connector {
     return createOnce({
       entityType,
       match,
+      fields,
       find: () => this.#findMatching(entityType, match),
       create: () => this.#create(entityType, fields),
       update: (found) => this.#update(entityType, found.id, fields, null),

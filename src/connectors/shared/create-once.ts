@@ -1,7 +1,8 @@
 /**
  * Creates that are never doubled (`WriteRequest.match`, DESIGN.md lesson 6: creates as upserts on an external
- * id). A create with a match rule looks for the record first and updates it when it exists; it creates only
- * when nothing matches; and when the create got no usable answer (VendorWriteAmbiguousError: the vendor may
+ * id). A create with a match rule looks for the record first and updates it when it exists (unless it holds
+ * the values already: a retried create then writes nothing, so it causes no echo); it creates only when
+ * nothing matches; and when the create got no usable answer (VendorWriteAmbiguousError: the vendor may
  * have created it), it looks again instead of sending the create twice. Each vendor brings its own lookup
  * (a search where the vendor has one, a scan where it has not); the order of the steps is written once here.
  */
@@ -26,6 +27,8 @@ export class WriteMatchNotUniqueError extends CrmsyncError {
 export interface CreateOnceSteps {
   readonly entityType: string;
   readonly match: JsonObject;
+  /** The fields the create writes, in vendor names. */
+  readonly fields: JsonObject;
   /** The records whose fields equal the match (two are enough to tell that it is not unique). */
   find(): Promise<readonly VendorRecord[]>;
   /** Creates the record; throws VendorWriteAmbiguousError when it got no usable answer. */
@@ -43,7 +46,11 @@ export async function createOnce(steps: CreateOnceSteps): Promise<WriteResult> {
     );
   }
   const existing = onlyMatch(steps, await steps.find());
-  if (existing !== null) return steps.update(existing);
+  if (existing !== null) {
+    // Values of a shape the vendor stores differently (SuperOffice list references) compare unequal: written.
+    if (!fieldsMatch(existing.fields, steps.fields)) return steps.update(existing);
+    return resultOf(existing);
+  }
   let ambiguous: VendorWriteAmbiguousError;
   try {
     return await steps.create();
@@ -61,7 +68,11 @@ export async function createOnce(steps: CreateOnceSteps): Promise<WriteResult> {
   }
   const created = onlyMatch(steps, found);
   if (created === null) throw ambiguous;
-  return { id: created.id, version: created.version, record: created };
+  return resultOf(created);
+}
+
+function resultOf(record: VendorRecord): WriteResult {
+  return { id: record.id, version: record.version, record };
 }
 
 function onlyMatch(steps: CreateOnceSteps, found: readonly VendorRecord[]): VendorRecord | null {

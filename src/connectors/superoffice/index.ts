@@ -183,6 +183,7 @@ export class SuperOfficeConnector implements Connector {
     return createOnce({
       entityType: entity,
       match,
+      fields,
       find: () => this.#findMatching(entity, match),
       create: () => this.#create(entity, fields),
       update: (found) => this.#patch(entity, found.id, fields, null),

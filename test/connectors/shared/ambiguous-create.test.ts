@@ -60,6 +60,8 @@ interface VendorCase {
   readonly match: JsonObject;
   /** The create's route template, as the simulator names it in faults and counts. */
   readonly createRoute: string;
+  /** The update's route template. */
+  readonly updateRoute: string;
 }
 
 const vendors: readonly VendorCase[] = [
@@ -80,6 +82,7 @@ const vendors: readonly VendorCase[] = [
     fields: { Name: 'Einmal AG', OrgNr: 'EXT-4711' },
     match: { orgNr: 'EXT-4711' },
     createRoute: 'POST /{ctx}/api/v1/Contact',
+    updateRoute: 'PATCH /{ctx}/api/v1/Contact/:id',
   },
   {
     vendor: 'espocrm',
@@ -99,6 +102,7 @@ const vendors: readonly VendorCase[] = [
     fields: { name: 'Einmal GmbH', sicCode: 'EXT-4711' },
     match: { sicCode: 'EXT-4711' },
     createRoute: 'POST /api/v1/Account',
+    updateRoute: 'PATCH /api/v1/Account/:id',
   },
   {
     vendor: 'advoware',
@@ -118,6 +122,7 @@ const vendors: readonly VendorCase[] = [
     fields: { name: 'Einmal KG', email: 'kanzlei@einmal.example' },
     match: { email: 'kanzlei@einmal.example' },
     createRoute: 'POST /connector/api/v1/advonet/Beteiligte',
+    updateRoute: 'PUT /connector/api/v1/advonet/Beteiligte/:betnr',
   },
 ];
 
@@ -154,9 +159,9 @@ async function rejectsAmbiguous(promise: Promise<unknown>): Promise<void> {
 
 for (const vendor of vendors) {
   describe(`${vendor.vendor}: an ambiguous create is not repeated`, () => {
-    const { entityType, fields, match, createRoute } = vendor;
+    const { entityType, fields, match, createRoute, updateRoute } = vendor;
 
-    it('finds the record of a create whose answer was dropped; a second write updates it: one record', async () => {
+    it('finds the record of a create whose answer was dropped; a second write finds it too: one record', async () => {
       const { sim, connector } = await vendor.start();
       await simAdmin(sim, 'POST', 'faults', { dropAnswer: { routes: [createRoute], times: 1 } });
       const first = await connector.write({ entityType, fields, match });
@@ -168,11 +173,22 @@ for (const vendor of vendors) {
         records.map((record) => record.id),
         [first.id],
       );
-      assert.deepEqual(
-        (await simRequestCounts(sim))[createRoute],
-        { '0': 1 },
-        'one create reached the vendor',
-      );
+      const counts = await simRequestCounts(sim);
+      assert.deepEqual(counts[createRoute], { '0': 1 }, 'one create reached the vendor');
+      assert.equal(countOf(counts, updateRoute), 0, 'the record holds the values already: nothing written');
+    });
+
+    it('with a match that finds the record with other values, a create updates it instead', async () => {
+      const { sim, connector } = await vendor.start();
+      const existing = await connector.write({ entityType, fields });
+      const renamed = { ...fields, [nameField(fields)]: 'Umbenannt' };
+      const upserted = await connector.write({ entityType, fields: renamed, match });
+      assert.equal(upserted.id, existing.id);
+      assert.equal(upserted.record?.fields[nameField(fields)], 'Umbenannt');
+      const counts = await simRequestCounts(sim);
+      assert.equal(countOf(counts, createRoute), 1);
+      assert.equal(countOf(counts, updateRoute), 1);
+      assert.equal((await matching(connector, entityType, match)).length, 1);
     });
 
     it('without a match, a dropped answer is VENDOR_WRITE_AMBIGUOUS and the create is not sent again', async () => {
