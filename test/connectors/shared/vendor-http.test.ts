@@ -559,6 +559,17 @@ describe('VendorHttpClient connection budget', () => {
     assert.deepEqual(h.sleeps, [2_000]);
   });
 
+  it('fails a 5xx whose Retry-After is beyond the wait budget at once, with the wait attached', async () => {
+    const h = await harness([answered(503, { 'retry-after': '60' }), ok], {
+      limits: { maxRateLimitWaitMs: 5_000 },
+    });
+    const error = await rejection(h.client.send(getContact), TestApiError);
+    assert.equal(error.status, 503);
+    assert.equal(error.retryAfterMs, 60_000);
+    assert.deepEqual(h.sleeps, [], 'no caller waits a minute: the job retry does');
+    assert.equal(h.server.requests.length, 1);
+  });
+
   it('a 429 answered to one client pauses the other client of the same connection', async () => {
     const held = heldWaits();
     const apiBudgets = new InProcessApiBudgets({ clock: new ManualClock(), sleep: held.sleep });
