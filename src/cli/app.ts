@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { openBackend } from '../adapters/index.ts';
+import { InProcessApiBudgets } from '../connectors/shared/api-budget.ts';
 import { configFolder } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
 import { HandlerRegistry } from '../engine/handlers.ts';
@@ -46,12 +47,16 @@ export interface AppDependencies {
   readonly workers?: boolean;
 }
 
-/** Creates one connector per configured connection. */
+/**
+ * Creates one connector per configured connection. They share the process's API budgets, so that every
+ * caller of one connection (all workers) takes from one token bucket and waits out one 429 pause.
+ */
 export function createConnectors(
   config: Pick<Config, 'connections'>,
   deps: { backend: Backend; clock: Clock; logger: Logger; apiCalls: ApiCallRecorder },
 ): Map<string, Connector> {
   const connectors = new Map<string, Connector>();
+  const apiBudgets = new InProcessApiBudgets({ clock: deps.clock });
   for (const connection of config.connections.values()) {
     const factory = connectorFactories.get(connection.connector);
     // validateConfig rejected unknown connector kinds already.
@@ -65,6 +70,7 @@ export function createConnectors(
         logger: deps.logger.child({ connection: connection.name }),
         apiCalls: deps.apiCalls,
         state: deps.backend.store.connectorState,
+        apiBudgets,
       }),
     );
   }

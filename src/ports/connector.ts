@@ -1,5 +1,6 @@
 import type { ChangeEvent, JsonObject, JsonValue } from '../core/types.ts';
 import type { ZodType } from 'zod';
+import type { ApiBudgets } from './api-budget.ts';
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import type { ConnectorStateRepository } from './store.ts';
@@ -38,9 +39,11 @@ export interface Connector {
   read(entityType: string, id: string, options?: CallOptions): Promise<VendorRecord | null>;
 
   /**
-   * Writes fields of one record (creates it when `id` is absent). Connectors whose vendor replaces whole
-   * records do read-modify-write inside. Returns the record's new version token (re-read where the write
-   * does not return it).
+   * Writes fields of one record (creates it when `id` is absent; with `match`, a create is an upsert).
+   * Connectors whose vendor replaces whole records do read-modify-write inside. Returns the record's new
+   * version token (re-read where the write does not return it) and the record as the vendor stored it where
+   * the vendor returns or re-reads it. A create that was sent but got no usable answer throws
+   * VendorWriteAmbiguousError (`VENDOR_WRITE_AMBIGUOUS`, retryable) unless `match` finds what it created.
    */
   write(request: WriteRequest, options?: CallOptions): Promise<WriteResult>;
 
@@ -137,12 +140,29 @@ export interface WriteRequest {
   readonly fields: JsonObject;
   /** When given, the write fails with StaleWriteError if the record's version differs (where supported). */
   readonly expectedVersion?: string | null;
+  /**
+   * Makes a create (no `id`) an upsert, so that it is never doubled: vendor field values that identify the
+   * record, such as an external id field (`{ cExternalId: 'advo-4711' }`), all compared for equality. The
+   * connector looks for the record first and writes `fields` to it when it exists (an update, skipped when it
+   * holds those values already); it creates only when none matches. When the create gets no usable answer (VENDOR_WRITE_AMBIGUOUS), it looks again instead
+   * of repeating it, and returns the record it finds. More than one match is an error (WRITE_MATCH_NOT_UNIQUE).
+   * Field names are what the vendor can search by: EspoCRM attributes, SuperOffice archive columns (`orgNr`,
+   * `contactUdef/SuperOffice:1`), advoware Beteiligte fields (no search: the list is read and compared).
+   * Ignored when `id` is given.
+   */
+  readonly match?: JsonObject;
 }
 
 /** Outcome of {@link Connector.write}. */
 export interface WriteResult {
   readonly id: string;
   readonly version: string | null;
+  /**
+   * The record as the vendor stored it, where the write answer carries it or the connector read it back;
+   * absent when neither happened (e.g. advoware's read-back after a create failed: the id is known, the
+   * record is not).
+   */
+  readonly record?: VendorRecord;
 }
 
 /** Arguments of {@link Connector.list}. */
@@ -193,6 +213,12 @@ export interface ConnectorContext<Options> {
   readonly apiCalls: ApiCallRecorder;
   /** Where to cache tokens and discovered values. */
   readonly state: ConnectorStateRepository;
+  /**
+   * The vendor API budgets (token bucket and 429 pause per connection), shared by every connector and caller
+   * of the process, or across instances with a shared implementation. Absent: the connector keeps one of its
+   * own, in process.
+   */
+  readonly apiBudgets?: ApiBudgets;
 }
 
 /** Registers a connector kind: its option schema and how to build an instance. */
