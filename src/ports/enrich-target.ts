@@ -33,6 +33,20 @@ export interface EnrichTarget {
   write(subject: EnrichSubject, values: Partial<Record<EnrichRole, JsonValue>>): Promise<EnrichWrite>;
 }
 
+/** How an enrich flow's results are written into the vendor's fields (from the flow's options). */
+export interface EnrichTargetSettings {
+  /** Vendor field (e.g. SuperOffice ProgId) of each role; null leaves the role unwritten. */
+  readonly fields: Readonly<Record<EnrichRole, string | null>>;
+  /** Name of the vendor list holding the verticals. */
+  readonly verticalList: string;
+  /** Vertical name -> list item id; overrides (and extends) the list. */
+  readonly verticalIds: Readonly<Record<string, number>>;
+  /** How long the vertical list is cached, in ms. */
+  readonly verticalCacheMs: number;
+  /** Overrides the API user's id (otherwise asked from the vendor). */
+  readonly apiAssociateId?: number | undefined;
+}
+
 /** The fields an enrichment fills. Company records take the first three, person records `personOpener`. */
 export type EnrichRole = 'vertical' | 'summary' | 'companyOpener' | 'personOpener';
 

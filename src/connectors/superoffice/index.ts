@@ -14,7 +14,9 @@
 import { CrmsyncError, InputError, WebhookAuthError } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/types.ts';
 import type {
+  CallOptions,
   Connector,
+  ConnectorCapabilities,
   ConnectorCheck,
   ConnectorContext,
   ConnectorFactory,
@@ -26,10 +28,14 @@ import type {
   WriteRequest,
   WriteResult,
 } from '../../ports/connector.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { EnrichTarget, EnrichTargetSettings } from '../../ports/enrich-target.ts';
+import { withCallSignal } from '../shared/call-signal.ts';
 import { getField, getId, isObject } from '../shared/casing.ts';
 import { SuperOfficeClient } from './client.ts';
 import { SuperOfficeApi, entityTypeOf, parseVendorDate, versionOf } from './endpoints.ts';
 import type { EntityType } from './endpoints.ts';
+import { SuperOfficeEnrichTarget } from './enrich-target.ts';
 import { superOfficeOptionsSchema } from './options.ts';
 import type { SuperOfficeOptions } from './options.ts';
 import {
@@ -97,6 +103,12 @@ function decodeCursor(cursor: string): number {
   );
 }
 
+/** A record of the entity surface or an archive row; the version token is also its modification time. */
+function recordOf(entityType: EntityType, id: string, fields: JsonObject): VendorRecord {
+  const version = versionOf(fields);
+  return { entityType, id, fields, version, ...(version !== null && { modifiedAt: version }) };
+}
+
 /** Archive datetime literal (no offset, UTC, second precision) for `afterTime`. */
 function archiveTime(iso: string): string {
   const ms = parseVendorDate(iso);
@@ -104,18 +116,36 @@ function archiveTime(iso: string): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 
+/** What the WebAPI can do (reference §3.3, §4). */
+const CAPABILITIES: ConnectorCapabilities = {
+  records: true,
+  // If-Unmodified-Since on PATCH: the vendor answers 412 itself.
+  conditionalWrite: 'atomic',
+  deletes: false,
+  list: {
+    // `updatedDate afterTime` is strictly after, on whole seconds (UpdatedDate has no fraction).
+    modifiedSince: 'exclusive',
+    modifiedGranularityMs: 1_000,
+    order: 'modified',
+    paging: 'offset',
+  },
+};
+
 /** One SuperOffice connection. */
 export class SuperOfficeConnector implements Connector {
   readonly kind = KIND;
+  readonly capabilities = CAPABILITIES;
   readonly connection: string;
   /** The WebAPI endpoints (for tools and flows that need more than read/write/list). */
   readonly api: SuperOfficeApi;
   readonly #options: SuperOfficeOptions;
+  readonly #clock: Clock;
   readonly #webhookAuth: WebhookAuth | null;
 
   constructor(context: ConnectorContext<SuperOfficeOptions>) {
     this.connection = context.connection;
     this.#options = context.options;
+    this.#clock = context.clock;
     this.api = new SuperOfficeApi(new SuperOfficeClient(context));
     const { webhookSecret, webhookToken, webhookTokenHeader } = context.options;
     this.#webhookAuth =
@@ -146,13 +176,19 @@ export class SuperOfficeConnector implements Connector {
     return parseSuperOfficeWebhook(request.rawBody, this.connection);
   }
 
-  async read(entityType: string, id: string): Promise<VendorRecord | null> {
-    const entity = requireEntity(entityType);
-    const body = await this.api.getEntity(entity, id);
-    return body === null ? null : { entityType: entity, id, fields: body, version: versionOf(body) };
+  read(entityType: string, id: string, options?: CallOptions): Promise<VendorRecord | null> {
+    return withCallSignal(options?.signal, async () => {
+      const entity = requireEntity(entityType);
+      const body = await this.api.getEntity(entity, id);
+      return body === null ? null : recordOf(entity, id, body);
+    });
   }
 
-  async write(request: WriteRequest): Promise<WriteResult> {
+  write(request: WriteRequest, options?: CallOptions): Promise<WriteResult> {
+    return withCallSignal(options?.signal, () => this.#write(request));
+  }
+
+  async #write(request: WriteRequest): Promise<WriteResult> {
     const entity = requireEntity(request.entityType);
     if (request.id === undefined) {
       const created = await this.api.createEntity(entity, request.fields);
@@ -172,7 +208,11 @@ export class SuperOfficeConnector implements Connector {
     return { id: request.id, version: versionOf(updated) };
   }
 
-  async list(query: ListQuery): Promise<ListPage> {
+  list(query: ListQuery, options?: CallOptions): Promise<ListPage> {
+    return withCallSignal(options?.signal, () => this.#list(query));
+  }
+
+  async #list(query: ListQuery): Promise<ListPage> {
     const entity = requireEntity(query.entityType);
     const limit = Math.min(MAX_PAGE, Math.max(1, query.limit ?? DEFAULT_PAGE));
     const skip = query.cursor === undefined ? 0 : decodeCursor(query.cursor);
@@ -188,14 +228,7 @@ export class SuperOfficeConnector implements Connector {
         filter: `updatedDate afterTime '${archiveTime(query.modifiedSince)}'`,
       }),
     });
-    for await (const row of rows) {
-      records.push({
-        entityType: entity,
-        id: row.primaryKey,
-        fields: row.columns,
-        version: versionOf(row.columns),
-      });
-    }
+    for await (const row of rows) records.push(recordOf(entity, row.primaryKey, row.columns));
     return { records, nextCursor: records.length < limit ? null : encodeCursor(skip + records.length) };
   }
 
@@ -228,6 +261,11 @@ export class SuperOfficeConnector implements Connector {
   async apiAssociateId(): Promise<number | null> {
     if (this.#options.apiAssociateId !== undefined) return this.#options.apiAssociateId;
     return (await this.api.client.session()).associateId;
+  }
+
+  /** Enrichment results go into user-defined fields (./enrich-target.ts). */
+  enrichTarget(settings: EnrichTargetSettings): EnrichTarget {
+    return new SuperOfficeEnrichTarget(this, settings, this.#clock);
   }
 
   close(): Promise<void> {
