@@ -6,8 +6,8 @@
  *   (./webhook.ts). One of the two must be configured for webhooks to be accepted.
  * - read/write/list of `Contact`, `Person` and `Sale`. The version token is `UpdatedDate` (ISO UTC). Writes
  *   are PATCH merge patches, conditional on the expected version (If-Unmodified-Since; 412 -> StaleWriteError).
- *   Lists use the entity's archive with `updatedDate afterTime` for modifiedSince, `$top`/`$skip` pages behind
- *   an opaque cursor, and follow `odata.nextLink` within a page.
+ *   Lists use the entity's archive with `updatedDate afterTime` for modifiedSince (exclusive, whole seconds),
+ *   ordered by (updatedDate, id), with a keyset cursor, and follow `odata.nextLink` within a page.
  * - check(): `User/currentPrincipal`, "authenticated as associate N (name)", and fails while a webhook of this
  *   app is not Active (TooManyErrors).
  */
@@ -81,19 +81,34 @@ function entityId(entity: EntityType, body: JsonObject): string | undefined {
 }
 
 /**
- * The list cursor: the `$skip` of the next page, base64url-encoded so callers treat it as opaque. Not the
- * vendor's nextLink: `$top` caps the whole result in OData, so a page of `limit` rows is `$top=limit` at an
- * offset, and nextLinks are followed inside one page when the vendor's own page is smaller than `limit`.
+ * The list cursor: a keyset, not an offset. `at` is the whole second of the last record returned, `id` its
+ * id, `n` how many records of that second the scan returned so far. The next page asks for `updatedDate` at or
+ * after `at` (`afterTime` one second earlier; the filter has only `and`, so "(same second and a later id) or
+ * a later second" cannot be said) with `n` rows more than the page, and drops the rows of `at` up to `id`. A
+ * record that changes during the scan moves behind the cursor instead of shifting the rows after it, so no
+ * record is skipped (with `$skip`, each such change made the scan miss one record). Base64url-encoded so
+ * callers treat it as opaque.
  */
-function encodeCursor(skip: number): string {
-  return Buffer.from(JSON.stringify({ skip }), 'utf8').toString('base64url');
+interface ListCursor {
+  readonly at: number;
+  readonly id: number;
+  readonly n: number;
 }
 
-function decodeCursor(cursor: string): number {
+function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): ListCursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const skip = isObject(parsed) ? parsed['skip'] : undefined;
-    if (typeof skip === 'number' && Number.isInteger(skip) && skip >= 0) return skip;
+    if (isObject(parsed)) {
+      const { at, id, n } = parsed;
+      if (
+        [at, id, n].every((value) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
+      )
+        return { at: at as number, id: id as number, n: n as number };
+    }
   } catch {
     // fall through to the typed error
   }
@@ -103,6 +118,27 @@ function decodeCursor(cursor: string): number {
   );
 }
 
+/** The whole second (epoch ms) of a record's version, or null without one. */
+function secondOf(record: VendorRecord): number | null {
+  const ms = record.version === null ? null : parseVendorDate(record.version);
+  return ms === null ? null : Math.floor(ms / 1000) * 1000;
+}
+
+/** Whether `record` is at or before the cursor in the (second, id) order of the scan. */
+function atOrBefore(record: VendorRecord, cursor: ListCursor): boolean {
+  const second = secondOf(record);
+  return second === null || second < cursor.at || (second === cursor.at && Number(record.id) <= cursor.id);
+}
+
+/** The cursor after `records` (the page, in scan order), continuing from `previous`. */
+function cursorAfter(records: readonly VendorRecord[], previous: ListCursor | null): ListCursor | null {
+  const last = records.at(-1);
+  const at = last === undefined ? null : secondOf(last);
+  if (last === undefined || at === null) return null;
+  const sameSecond = records.filter((record) => secondOf(record) === at).length;
+  return { at, id: Number(last.id), n: (previous?.at === at ? previous.n : 0) + sameSecond };
+}
+
 /** A record of the entity surface or an archive row; the version token is also its modification time. */
 function recordOf(entityType: EntityType, id: string, fields: JsonObject): VendorRecord {
   const version = versionOf(fields);
@@ -110,10 +146,15 @@ function recordOf(entityType: EntityType, id: string, fields: JsonObject): Vendo
 }
 
 /** Archive datetime literal (no offset, UTC, second precision) for `afterTime`. */
-function archiveTime(iso: string): string {
+function archiveTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
+}
+
+/** `updatedDate afterTime` for modifiedSince: strictly after its whole second (the vendor's semantics). */
+function modifiedSinceFilter(iso: string): string {
   const ms = parseVendorDate(iso);
   if (ms === null) throw new InputError('SUPEROFFICE_DATE_INVALID', `modifiedSince is not a date: "${iso}"`);
-  return new Date(ms).toISOString().slice(0, 19);
+  return `updatedDate afterTime '${archiveTime(ms)}'`;
 }
 
 /** What the WebAPI can do (reference §3.3, §4). */
@@ -127,7 +168,7 @@ const CAPABILITIES: ConnectorCapabilities = {
     modifiedSince: 'exclusive',
     modifiedGranularityMs: 1_000,
     order: 'modified',
-    paging: 'offset',
+    paging: 'keyset',
   },
 };
 
@@ -215,21 +256,36 @@ export class SuperOfficeConnector implements Connector {
   async #list(query: ListQuery): Promise<ListPage> {
     const entity = requireEntity(query.entityType);
     const limit = Math.min(MAX_PAGE, Math.max(1, query.limit ?? DEFAULT_PAGE));
-    const skip = query.cursor === undefined ? 0 : decodeCursor(query.cursor);
+    const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
     const columns = LIST_COLUMNS[entity];
-    const records: VendorRecord[] = [];
+    const filter =
+      cursor !== null
+        ? `updatedDate afterTime '${archiveTime(cursor.at - 1_000)}'`
+        : query.modifiedSince !== undefined
+          ? modifiedSinceFilter(query.modifiedSince)
+          : undefined;
+    const top = limit + (cursor?.n ?? 0);
     const rows = this.api.archiveRows(entity, {
       select: columns,
-      // The id column breaks ties, so that pages do not overlap when many records share an UpdatedDate.
+      // The id column breaks ties, so that the keyset is a total order when many records share a second.
       orderBy: `updatedDate,${columns[0]}`,
-      top: limit,
-      skip,
-      ...(query.modifiedSince !== undefined && {
-        filter: `updatedDate afterTime '${archiveTime(query.modifiedSince)}'`,
-      }),
+      top,
+      ...(filter !== undefined && { filter }),
     });
-    for await (const row of rows) records.push(recordOf(entity, row.primaryKey, row.columns));
-    return { records, nextCursor: records.length < limit ? null : encodeCursor(skip + records.length) };
+    let fetched = 0;
+    const records: VendorRecord[] = [];
+    for await (const row of rows) {
+      fetched += 1;
+      const record = recordOf(entity, row.primaryKey, row.columns);
+      if (cursor !== null && atOrBefore(record, cursor)) continue;
+      if (records.length < limit) records.push(record);
+    }
+    // A full answer whose rows were all behind the cursor (records moved into its second): widen the next page.
+    const next =
+      fetched < top
+        ? null
+        : (cursorAfter(records, cursor) ?? (cursor === null ? null : { ...cursor, n: cursor.n + limit }));
+    return { records, nextCursor: next === null ? null : encodeCursor(next) };
   }
 
   /**
