@@ -31,6 +31,7 @@ defineConnectorContract('advoware', async () => {
     fields: (label) => ({ name: label }),
     nameOf: (record) => record.fields['name'],
     callSignals: apiCalls.signals,
+    callMethods: apiCalls.methods,
     close: async () => {
       await connector.close();
       await sim.close();

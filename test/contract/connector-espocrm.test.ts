@@ -33,6 +33,7 @@ defineConnectorContract('espocrm', async () => {
     fields: (label) => ({ name: label }),
     nameOf: (record) => record.fields['name'],
     callSignals: apiCalls.signals,
+    callMethods: apiCalls.methods,
     close: async () => {
       await connector.close();
       await sim.close();

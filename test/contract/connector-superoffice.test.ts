@@ -32,6 +32,7 @@ defineConnectorContract('superoffice', async () => {
     fields: (label) => ({ Name: label }),
     nameOf: (record) => getField(record.fields, 'Name'),
     callSignals: apiCalls.signals,
+    callMethods: apiCalls.methods,
     close: async () => {
       await connector.close();
       await sim.close();

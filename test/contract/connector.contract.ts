@@ -28,14 +28,27 @@ export interface ConnectorSubject {
   nameOf(record: VendorRecord): unknown;
   /** The call signal in scope ({@link currentCallSignal}) at each vendor call the connector reported. */
   readonly callSignals: readonly (AbortSignal | undefined)[];
+  /** The method of each vendor call the connector reported, in order. */
+  readonly callMethods: readonly string[];
   /** Closes the connector and the simulator. */
   close(): Promise<void>;
 }
 
 /** An API call recorder for a subject's connector that notes the call signal in scope at every call. */
-export function signalRecorder(): ApiCallRecorder & { readonly signals: (AbortSignal | undefined)[] } {
+export function signalRecorder(): ApiCallRecorder & {
+  readonly signals: (AbortSignal | undefined)[];
+  readonly methods: string[];
+} {
   const signals: (AbortSignal | undefined)[] = [];
-  return { signals, record: () => signals.push(currentCallSignal()) };
+  const methods: string[] = [];
+  return {
+    signals,
+    methods,
+    record: (call) => {
+      signals.push(currentCallSignal());
+      methods.push(call.method);
+    },
+  };
 }
 
 /** Makes a subject; the clock starts on a whole second. */
@@ -131,7 +144,15 @@ export function defineConnectorContract(vendor: string, factory: ConnectorSubjec
       const created = await create('Stale Base');
       nextUnit();
       const current = await rename(created.id, 'Stale Current');
+      const start = subject.callMethods.length;
       await assert.rejects(rename(created.id, 'Stale Lost', created.version), StaleWriteError);
+      if (subject.connector.capabilities.conditionalWrite === 'atomic') {
+        assert.deepEqual(
+          subject.callMethods.slice(start).filter((method) => method === 'GET'),
+          [],
+          'atomic: the vendor refused the write itself, no read before it',
+        );
+      }
       const after = await read(created.id);
       assert.equal(subject.nameOf(after!), 'Stale Current', 'the refused write changed nothing');
       assert.equal(after?.version, current.version);

@@ -139,6 +139,17 @@ describe('enrich reconciler (SuperOffice simulator)', () => {
     assert.deepEqual(await queuedIds(), [...seen.map((record) => record.id), late.id]);
   });
 
+  it('resumes from a checkpoint of the reconciler before scan windows (a bare ISO time)', async () => {
+    const atCheckpoint = await company('At the old checkpoint');
+    await test.backend.store.checkpoints.set('reconcile|enrich|Contact', atCheckpoint.version);
+    assert.equal(await run(), 1, 'the record of the checkpoint second is listed again and queued once');
+    assert.equal(
+      queries[0]!.modifiedSince,
+      new Date(Date.parse(atCheckpoint.version!) - 1_000).toISOString(),
+    );
+    assert.equal(await run(), 0);
+  });
+
   it('a new version of a seen record is queued again', async () => {
     const record = await company('Changing');
     assert.equal(await run(), 1);
