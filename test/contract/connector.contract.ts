@@ -61,7 +61,7 @@ const MODIFIED_SINCE = ['inclusive', 'exclusive', 'unsupported'];
 async function listAll(
   connector: Connector,
   query: ListQuery,
-  between: (page: number) => Promise<void> = () => Promise.resolve(),
+  between: (page: number, soFar: readonly VendorRecord[]) => Promise<void> = () => Promise.resolve(),
 ): Promise<VendorRecord[]> {
   const records: VendorRecord[] = [];
   let cursor: string | undefined;
@@ -70,7 +70,7 @@ async function listAll(
     records.push(...answer.records);
     if (answer.nextCursor === null) return records;
     cursor = answer.nextCursor;
-    await between(page);
+    await between(page, records);
   }
 }
 
@@ -239,6 +239,32 @@ export function defineConnectorContract(vendor: string, factory: ConnectorSubjec
         const pairs = listed.map((record) => `${record.id}@${record.version}`);
         assert.equal(new Set(pairs).size, pairs.length, 'keyset: no (record, version) is listed twice');
       }
+    });
+
+    it('keyset: records changed during a scan are listed again at their new version', async (t) => {
+      if (subject.connector.capabilities.list.paging !== 'keyset') {
+        t.diagnostic('declares offset paging');
+        return;
+      }
+      // Three records of one second: after the first page the cursor stands inside that second.
+      const records = [await create('Moving 0'), await create('Moving 1'), await create('Moving 2')];
+      const changed: string[] = [];
+      const query = { entityType: subject.entityType, limit: 2 };
+      const listed = await listAll(subject.connector, query, async (page, soFar) => {
+        if (page !== 0) return;
+        nextUnit();
+        for (const record of soFar) {
+          const moved = await rename(record.id, `${String(subject.nameOf(record))} moved`);
+          changed.push(`${record.id}@${moved.version}`);
+        }
+      });
+      const pairs = new Set(listed.map((record) => `${record.id}@${record.version}`));
+      for (const pair of changed) assert.ok(pairs.has(pair), `${pair} is listed again`);
+      for (const record of records)
+        assert.ok(
+          listed.some((each) => each.id === record.id),
+          record.label,
+        );
     });
 
     it('runs read, write and list inside the signal of the call', async () => {

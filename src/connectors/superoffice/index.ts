@@ -273,16 +273,18 @@ export class SuperOfficeConnector implements Connector {
       ...(filter !== undefined && { filter }),
     });
     let fetched = 0;
+    let more = false;
     const records: VendorRecord[] = [];
     for await (const row of rows) {
       fetched += 1;
       const record = recordOf(entity, row.primaryKey, row.columns);
       if (cursor !== null && atOrBefore(record, cursor)) continue;
       if (records.length < limit) records.push(record);
+      else more = true;
     }
     // A full answer whose rows were all behind the cursor (records moved into its second): widen the next page.
     const next =
-      fetched < top
+      fetched < top && !more
         ? null
         : (cursorAfter(records, cursor) ?? (cursor === null ? null : { ...cursor, n: cursor.n + limit }));
     return { records, nextCursor: next === null ? null : encodeCursor(next) };
