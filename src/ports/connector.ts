@@ -25,11 +25,21 @@ export interface Connector {
   readonly capabilities: ConnectorCapabilities;
 
   /**
-   * Verifies a webhook on its raw bytes (constant-time compare) and parses it into change events.
-   * Throws WebhookAuthError (401) when the signature or token is wrong or missing, WebhookPayloadError (400)
-   * when the body is malformed. Must not call the vendor API: webhooks are answered fast and processed later.
+   * Verifies a webhook on its raw bytes (constant-time compare). Throws WebhookAuthError (401) when the
+   * signature or token is wrong or missing: nothing is stored then. Returns the delivery as
+   * {@link Connector.parseWebhook} needs it, or a handshake answered without verification. Must not call the
+   * vendor API: webhooks are answered fast and processed later.
    */
-  handleWebhook(request: WebhookRequest): WebhookResult | Promise<WebhookResult>;
+  verifyWebhook(request: WebhookRequest): WebhookVerification | Promise<WebhookVerification>;
+
+  /**
+   * Parses a verified webhook into change events. Throws WebhookPayloadError (or another non-retryable
+   * error) when the content cannot be taken: the server then stores the delivery as a dead letter, answers
+   * 2xx, and replaying the dead letter calls this again with the stored {@link VerifiedWebhook}. So it may
+   * read nothing of the request but what `verifyWebhook` put into the VerifiedWebhook. A retryable error
+   * (the store is unreachable) is answered 503 instead, so the vendor sends the webhook again.
+   */
+  parseWebhook(webhook: VerifiedWebhook): WebhookResult | Promise<WebhookResult>;
 
   /**
    * Reads one record, or null when it does not exist (or is deleted). The version is the one {@link write}
@@ -125,6 +135,37 @@ export interface WebhookRequest {
   readonly receivedAt: number;
 }
 
+/** What {@link Connector.verifyWebhook} found. */
+export type WebhookVerification =
+  | { readonly kind: 'verified'; readonly webhook: VerifiedWebhook }
+  /**
+   * A vendor handshake that is answered as is, without verification and without storing anything (the
+   * SuperOffice test event sent on save, before the server may know the new secret).
+   */
+  | { readonly kind: 'handshake'; readonly reply: WebhookReply };
+
+/**
+ * A webhook whose signature or token verified: what {@link Connector.parseWebhook} reads. A dead letter stores
+ * it as JSON, so `context` holds no secret (no token, no signature) and only JSON values.
+ */
+export interface VerifiedWebhook {
+  /** The body exactly as received. */
+  readonly rawBody: Buffer;
+  /**
+   * What parsing needs besides the body, chosen by the connector: header values such as the content type,
+   * query parameters such as EspoCRM's `event`, what the signature named (EspoCRM's webhook id).
+   */
+  readonly context: JsonObject;
+  /** When the server received it (epoch ms). */
+  readonly receivedAt: number;
+}
+
+/** A status (and body) a vendor insists on. */
+export interface WebhookReply {
+  readonly status: number;
+  readonly body?: JsonValue;
+}
+
 /** What a connector makes of a webhook. */
 export interface WebhookResult {
   /** Change events to queue; may be empty (e.g. a vendor's test ping). */
@@ -134,7 +175,7 @@ export interface WebhookResult {
    * insists on (SuperOffice counts anything but 200 as a failed delivery). Without a body the usual summary
    * is sent. Default: 202 with the summary.
    */
-  readonly reply?: { readonly status: number; readonly body?: JsonValue };
+  readonly reply?: WebhookReply;
 }
 
 /** One record as read from a vendor. */

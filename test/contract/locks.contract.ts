@@ -76,5 +76,19 @@ export function defineLocksContract(adapter: string, factory: ContractBackendFac
       assert.equal(await locks.release('k', token!), false);
       assert.ok(await locks.acquire('k', TTL));
     });
+
+    it('prunes expired locks only; a lapsed holder still learns it lost the lock', async (t) => {
+      const { locks, clock } = await open(t);
+      const lapsed = await locks.acquire('lapsed', TTL);
+      clock.advance(TTL / 2);
+      const held = await locks.acquire('held', TTL);
+      assert.equal(await locks.prune(), 0);
+      clock.advance(TTL / 2);
+      assert.equal(await locks.prune(), 1);
+      assert.equal(await locks.release('lapsed', lapsed!), false);
+      assert.equal(await locks.extend('lapsed', lapsed!, TTL), false);
+      assert.equal(await locks.acquire('held', TTL), null, 'the live lock survived the prune');
+      assert.equal(await locks.release('held', held!), true);
+    });
   });
 }

@@ -29,6 +29,8 @@ export interface TestBackendOptions {
 /** A backend on a fresh database file, and a second connection to the same file (another "process"). */
 export interface TestBackend {
   readonly backend: Backend;
+  /** The database file. */
+  readonly path: string;
   /** Opens another backend on the same file. Closed by {@link TestBackend.close}. */
   openAnother(clock?: Clock): Backend;
   close(): Promise<void>;
@@ -56,6 +58,7 @@ export function openTestBackend(options: TestBackendOptions = {}): TestBackend {
   const others: Backend[] = [];
   return {
     backend,
+    path,
     openAnother: (clock) => {
       const other = open(clock ?? options.clock);
       others.push(other);

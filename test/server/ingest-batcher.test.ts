@@ -83,8 +83,8 @@ describe('IngestBatcher', () => {
     assert.deepEqual(sizes, [3, 3, 6, 1]);
   });
 
-  it('rejects every submit of a failed commit with STORAGE_UNAVAILABLE', async () => {
-    const { queue } = recordingQueue({ fail: true });
+  it('rejects every submit of a failed commit with STORAGE_UNAVAILABLE, trying one request alone first', async () => {
+    const { queue, calls } = recordingQueue({ fail: true });
     const batcher = new IngestBatcher({ queue, settings: { maxBatch: 100, maxWaitMs: 2 }, logger: silent });
     const outcomes = await Promise.allSettled([batcher.submit(inputs(1)), batcher.submit(inputs(2))]);
     for (const outcome of outcomes) {
@@ -93,6 +93,8 @@ describe('IngestBatcher', () => {
       assert.equal(outcome.reason.code, 'STORAGE_UNAVAILABLE');
       assert.equal(outcome.reason.httpStatus, 503);
     }
+    // The group commit, then the first request alone; its failure is the store's, so the other is not tried.
+    assert.equal(calls.length, 2);
   });
 
   it('batches what arrives during a slow commit into the next one', async () => {

@@ -23,8 +23,10 @@ import type {
   ListPage,
   ListQuery,
   VendorRecord,
+  VerifiedWebhook,
   WebhookRequest,
   WebhookResult,
+  WebhookVerification,
   WriteRequest,
   WriteResult,
 } from '../../ports/connector.ts';
@@ -104,8 +106,8 @@ export class AdvowareConnector implements Connector {
     this.api = new AdvowareApi(new AdvowareClient(context), { betNrField: context.options.betNrField });
   }
 
-  /** Verifies and parses the optional change webhooks; refused unless webhookSecret is configured. */
-  handleWebhook(request: WebhookRequest): WebhookResult {
+  /** Verifies the optional change webhooks; refused unless webhookSecret is configured. */
+  verifyWebhook(request: WebhookRequest): WebhookVerification {
     const secret = this.#options.webhookSecret;
     if (secret === undefined) {
       throw new WebhookAuthError(
@@ -114,7 +116,14 @@ export class AdvowareConnector implements Connector {
       );
     }
     verifyAdvowareWebhook(request, secret);
-    return parseAdvowareWebhook(request.rawBody, this.connection);
+    return {
+      kind: 'verified',
+      webhook: { rawBody: request.rawBody, context: {}, receivedAt: request.receivedAt },
+    };
+  }
+
+  parseWebhook(webhook: VerifiedWebhook): WebhookResult {
+    return parseAdvowareWebhook(webhook.rawBody, this.connection);
   }
 
   /** Reads a Beteiligter; `fields` is the body as sent (with `kommunikation[]`), version its rowId. */

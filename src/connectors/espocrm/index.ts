@@ -15,7 +15,7 @@
  *   change during a scan are neither skipped nor fatal: they reappear later in the order.
  * - check(): `App/user`, "authenticated as API user NAME".
  */
-import { InputError, WebhookAuthError } from '../../core/errors.ts';
+import { InputError, WebhookAuthError, WebhookPayloadError } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/types.ts';
 import type {
   CallOptions,
@@ -27,8 +27,10 @@ import type {
   ListPage,
   ListQuery,
   VendorRecord,
+  VerifiedWebhook,
   WebhookRequest,
   WebhookResult,
+  WebhookVerification,
   WriteRequest,
   WriteResult,
 } from '../../ports/connector.ts';
@@ -136,8 +138,8 @@ export class EspoCrmConnector implements Connector {
     this.webhookEvents = new WebhookEventDirectory(context.state, context.connection, context.logger);
   }
 
-  /** Verifies the signature, finds the webhook's event, parses the batch; never calls the vendor API. */
-  async handleWebhook(request: WebhookRequest): Promise<WebhookResult> {
+  /** Verifies the signature; the webhook id it names and the URL's `?event=` are kept for parsing. */
+  verifyWebhook(request: WebhookRequest): WebhookVerification {
     const secrets = this.#options.webhookSecrets;
     if (secrets === undefined) {
       throw new WebhookAuthError(
@@ -148,8 +150,26 @@ export class EspoCrmConnector implements Connector {
     const { webhookId } = verifyEspoCrmWebhook(request, secrets, {
       acceptLegacy: this.#options.acceptLegacySignature,
     });
-    const event = await this.webhookEvents.resolve(webhookId, request.query[EVENT_QUERY_PARAMETER]);
-    return { events: parseEspoCrmWebhook(request.rawBody, { connection: this.connection, event }) };
+    const queryEvent = request.query[EVENT_QUERY_PARAMETER];
+    return {
+      kind: 'verified',
+      webhook: {
+        rawBody: request.rawBody,
+        context: { webhookId, ...(queryEvent !== undefined && { queryEvent }) },
+        receivedAt: request.receivedAt,
+      },
+    };
+  }
+
+  /** Finds the webhook's event (see webhook-events.ts) and parses the batch; never calls the vendor API. */
+  async parseWebhook(webhook: VerifiedWebhook): Promise<WebhookResult> {
+    const { webhookId, queryEvent } = webhook.context;
+    if (typeof webhookId !== 'string') throw new WebhookPayloadError('The delivery names no webhook id.');
+    const event = await this.webhookEvents.resolve(
+      webhookId,
+      typeof queryEvent === 'string' ? queryEvent : undefined,
+    );
+    return { events: parseEspoCrmWebhook(webhook.rawBody, { connection: this.connection, event }) };
   }
 
   read(entityType: string, id: string, options?: CallOptions): Promise<VendorRecord | null> {

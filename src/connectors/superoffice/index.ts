@@ -23,8 +23,10 @@ import type {
   ListPage,
   ListQuery,
   VendorRecord,
+  VerifiedWebhook,
   WebhookRequest,
   WebhookResult,
+  WebhookVerification,
   WriteRequest,
   WriteResult,
 } from '../../ports/connector.ts';
@@ -197,8 +199,8 @@ export class SuperOfficeConnector implements Connector {
           : null;
   }
 
-  /** Verifies (signature or token), then parses; never calls the vendor API. */
-  handleWebhook(request: WebhookRequest): WebhookResult {
+  /** Verifies the signature or token; never calls the vendor API. */
+  verifyWebhook(request: WebhookRequest): WebhookVerification {
     if (this.#webhookAuth === null) {
       throw new WebhookAuthError(
         `Connection "${this.connection}" has neither webhookSecret nor webhookToken configured; webhooks are refused.`,
@@ -211,10 +213,18 @@ export class SuperOfficeConnector implements Connector {
       // The vendor test-posts on save and fails the registration unless it gets a 200. `webhook register`
       // may generate the secret the running server does not know yet; the test event queues nothing, so it
       // is answered 200 unverified. Every other event must verify.
-      if (isTestEvent(request)) return TEST_EVENT_RESULT;
+      if (isTestEvent(request)) return { kind: 'handshake', reply: TEST_EVENT_RESULT.reply };
       throw error;
     }
-    return parseSuperOfficeWebhook(request.rawBody, this.connection);
+    // Nothing but the body is read again: no header, and never the query, which may hold the token.
+    return {
+      kind: 'verified',
+      webhook: { rawBody: request.rawBody, context: {}, receivedAt: request.receivedAt },
+    };
+  }
+
+  parseWebhook(webhook: VerifiedWebhook): WebhookResult {
+    return parseSuperOfficeWebhook(webhook.rawBody, this.connection);
   }
 
   read(entityType: string, id: string, options?: CallOptions): Promise<VendorRecord | null> {

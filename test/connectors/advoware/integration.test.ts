@@ -570,7 +570,7 @@ describe('advoware change webhooks', () => {
     const tampered = Buffer.from(body.toString('utf8').replace('"x"', '"y"'));
     assert.throws(
       () =>
-        connector.handleWebhook({
+        connector.verifyWebhook({
           headers: { 'x-advoware-signature': signature },
           rawBody: tampered,
           query: {},
@@ -584,7 +584,7 @@ describe('advoware change webhooks', () => {
     const sim = await simulator({ seed: false });
     const { connector } = connect(sim);
     assert.throws(
-      () => connector.handleWebhook({ headers: {}, rawBody: Buffer.from('{}'), query: {}, receivedAt: 0 }),
+      () => connector.verifyWebhook({ headers: {}, rawBody: Buffer.from('{}'), query: {}, receivedAt: 0 }),
       (error: unknown) =>
         error instanceof WebhookAuthError &&
         error.code === 'WEBHOOK_NOT_CONFIGURED' &&

@@ -33,6 +33,13 @@ export function memoryState(clock: Clock): ConnectorStateRepository & { size(): 
       values.delete(`${connection}/${key}`);
       return Promise.resolve();
     },
+    prune: () => {
+      const expired = [...values].filter(
+        ([, entry]) => entry.expiresAt !== null && entry.expiresAt <= clock.now(),
+      );
+      for (const [key] of expired) values.delete(key);
+      return Promise.resolve(expired.length);
+    },
     size: () => values.size,
   };
 }

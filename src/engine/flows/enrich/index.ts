@@ -8,7 +8,7 @@
  * configured attempts, where `crmsync jobs replay` picks them up (the seeds' poison pill).
  */
 import { canonicalJson, valueHash } from '../../../core/canonical.ts';
-import type { ChangeEvent, JsonValue } from '../../../core/types.ts';
+import type { ChangeEvent, FieldChange, JsonValue } from '../../../core/types.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { EnrichRole, EnrichSubject, EnrichTarget } from '../../../ports/enrich-target.ts';
 import type { Enricher, EnrichmentResult } from '../../../ports/enricher.ts';
@@ -167,6 +167,7 @@ async function enrich(
     };
   }
   context.signal.throwIfAborted();
+  await context.recordIntent(intendedChanges(subject, differing));
   const written = await deps.target.write(subject, differing);
   const writtenAt = deps.clock.now();
   await deps.store.ledger.record(
@@ -185,6 +186,22 @@ async function enrich(
     reason: `enriched: wrote ${roles} (${deps.enricher.provider})`,
     changes: written.changes,
   };
+}
+
+/**
+ * The write about to be made, for the run's intent (see RunContext.recordIntent): per role its vendor field,
+ * the current value and the canonical value asked for.
+ */
+function intendedChanges(
+  subject: EnrichSubject,
+  values: Partial<Record<EnrichRole, JsonValue>>,
+): FieldChange[] {
+  return (Object.entries(values) as [EnrichRole, JsonValue][]).map(([role, after]) => ({
+    ref: subject.ref,
+    field: subject.fieldNames[role] ?? role,
+    before: subject.current[role] ?? null,
+    after,
+  }));
 }
 
 /** The canonical values the enrichment asks for, per role the record has; no proposal leaves a role alone. */
