@@ -1,12 +1,10 @@
 /**
- * Builds an `enrich` flow's handler from its config: the SuperOffice enrich target of its connection, the
+ * Builds an `enrich` flow's handler from its config: the enrich target its connection's connector offers, the
  * configured enricher, and the backend. The composition lives here (the CLI knows every concrete piece); the
  * flow itself only sees ports.
  */
 import { ConfigError } from '../core/errors.ts';
 import type { FlowConfig } from '../config/index.ts';
-import { SuperOfficeConnector } from '../connectors/superoffice/index.ts';
-import { SuperOfficeEnrichTarget } from '../connectors/superoffice/enrich-target.ts';
 import { createEnricher } from '../enrichment/index.ts';
 import type { FlowHandler } from '../engine/handlers.ts';
 import { createEnrichHandler } from '../engine/flows/enrich/index.ts';
@@ -24,23 +22,19 @@ export function createEnrichFlowHandler(flow: FlowConfig, deps: FlowDependencies
   }
   const connection = flow.connections[0]!;
   const connector = deps.connectors.get(connection);
-  if (!(connector instanceof SuperOfficeConnector)) {
+  if (connector?.enrichTarget === undefined) {
     throw problem(
-      `connection "${connection}" is not a superoffice connection; only SuperOffice can be enriched`,
+      `connection "${connection}" is a ${connector?.kind ?? 'missing'} connection, which offers no enrich target; only SuperOffice can be enriched`,
     );
   }
   const logger = deps.logger.child({ flow: flow.name });
-  const target = new SuperOfficeEnrichTarget(
-    connector,
-    {
-      fields: options.fields,
-      verticalList: options.verticalList,
-      verticalIds: options.verticalIds,
-      verticalCacheMs: options.verticalCacheMinutes * 60_000,
-      apiAssociateId: options.apiAssociateId,
-    },
-    deps.clock,
-  );
+  const target = connector.enrichTarget({
+    fields: options.fields,
+    verticalList: options.verticalList,
+    verticalIds: options.verticalIds,
+    verticalCacheMs: options.verticalCacheMinutes * 60_000,
+    apiAssociateId: options.apiAssociateId,
+  });
   if (options.reconcile.enabled) {
     deps.schedule({
       name: `reconcile:${flow.name}`,

@@ -2,8 +2,13 @@ import type { ChangeEvent, JsonObject, JsonValue } from '../core/types.ts';
 import type { ZodType } from 'zod';
 import type { ApiBudgets } from './api-budget.ts';
 import type { Clock } from './clock.ts';
+import type { CallOptions } from './call-options.ts';
+import type { EnrichTarget, EnrichTargetSettings } from './enrich-target.ts';
 import type { Logger } from './logger.ts';
 import type { ConnectorStateRepository } from './store.ts';
+
+// Its own module, so that the enrich target port can take it without importing this one back.
+export type { CallOptions } from './call-options.ts';
 
 /**
  * A connector talks to one vendor system for one connection: it verifies and parses the vendor's webhooks
@@ -17,6 +22,12 @@ export interface Connector {
   readonly kind: string;
   /** The connection this instance serves. */
   readonly connection: string;
+  /**
+   * What the vendor's API can do, as data: flows read these flags instead of guessing per vendor (or checking
+   * a connector's class). The connector contract suite (`test/contract/connector.contract.ts`) checks every
+   * flag against the vendor's simulator.
+   */
+  readonly capabilities: ConnectorCapabilities;
 
   /**
    * Verifies a webhook on its raw bytes (constant-time compare). Throws WebhookAuthError (401) when the
@@ -35,7 +46,10 @@ export interface Connector {
    */
   parseWebhook(webhook: VerifiedWebhook): WebhookResult | Promise<WebhookResult>;
 
-  /** Reads one record, or null when it does not exist (or is deleted). */
+  /**
+   * Reads one record, or null when it does not exist (or is deleted). The version is the one {@link write}
+   * returned for the record's last write (read-after-write).
+   */
   read(entityType: string, id: string, options?: CallOptions): Promise<VendorRecord | null>;
 
   /**
@@ -47,7 +61,11 @@ export interface Connector {
    */
   write(request: WriteRequest, options?: CallOptions): Promise<WriteResult>;
 
-  /** Lists records page by page (for the reconciler and backfills). */
+  /**
+   * Lists records page by page (for the reconciler and backfills), oldest modification first where
+   * {@link ListCapabilities.order} says so. How `modifiedSince` filters and what a scan sees of records that
+   * change while it pages are declared in {@link ConnectorCapabilities.list}.
+   */
   list(query: ListQuery, options?: CallOptions): Promise<ListPage>;
 
   /** Checks credentials and reachability for `crmsync doctor`; never throws. */
@@ -55,15 +73,52 @@ export interface Connector {
 
   /** Frees sockets and timers. */
   close(): Promise<void>;
+
+  /**
+   * The vendor side of an `enrich` flow on this connection, for connectors whose vendor can be enriched
+   * (SuperOffice); absent otherwise. Flows get it here, never by checking the connector's class.
+   */
+  enrichTarget?(settings: EnrichTargetSettings): EnrichTarget;
 }
 
-/** Options of every port call that may be slow (it talks to the vendor). */
-export interface CallOptions {
+/**
+ * What a connector's vendor API can do (in the spirit of a database dialect's adapter flags). Flows decide by
+ * these values; `test/contract/connector.contract.ts` proves each one against the vendor's simulator.
+ */
+export interface ConnectorCapabilities {
+  /** False for a webhook-only source (`generic`): read, write and list reject with UnsupportedOperationError. */
+  readonly records: boolean;
   /**
-   * Aborts the call: its HTTP requests, rate-limit waits and retry sleeps stop and the call rejects with the
-   * signal's reason. Runs pass their run signal, which aborts when the lease is lost or the worker stops.
+   * How `write` honours `expectedVersion`: `atomic` (the vendor refuses a stale write itself: SuperOffice
+   * If-Unmodified-Since, EspoCRM versionNumber), `pre-check` (the connector reads and compares right before
+   * writing; a change in between is lost), `none` (ignored).
    */
-  readonly signal?: AbortSignal;
+  readonly conditionalWrite: 'atomic' | 'pre-check' | 'none';
+  /** Whether the connector can delete records through the vendor API (no connector deletes yet). */
+  readonly deletes: boolean;
+  readonly list: ListCapabilities;
+}
+
+/** How {@link Connector.list} behaves. */
+export interface ListCapabilities {
+  /**
+   * What `modifiedSince` does at the vendor: `inclusive` (records modified at or after it), `exclusive`
+   * (strictly after it, at the vendor's granularity: a record saved in the same unit as `modifiedSince` is
+   * left out), `unsupported` (ignored: every record is listed). Scans add an overlap window where it is not
+   * inclusive (`src/engine/scan-window.ts`).
+   */
+  readonly modifiedSince: 'inclusive' | 'exclusive' | 'unsupported';
+  /** The unit modification times are kept in, in ms (1000: whole seconds); 0 where there are none. */
+  readonly modifiedGranularityMs: number;
+  /** `modified`: oldest modification first (ties by id), so a checkpoint can follow a scan; `none`: unspecified. */
+  readonly order: 'modified' | 'none';
+  /**
+   * `keyset`: the cursor names the last record returned, so a record that changes during a scan moves behind
+   * the cursor (it is listed again later, at its new place) and none is skipped. `offset`: the cursor is a
+   * position; a record that moves during the scan can make the rows after it shift, so one may be skipped or
+   * listed twice by that scan.
+   */
+  readonly paging: 'keyset' | 'offset';
 }
 
 /** An incoming webhook as received: raw bytes, never re-serialised JSON. */
@@ -129,6 +184,11 @@ export interface VendorRecord {
   readonly fields: JsonObject;
   /** The version token: changes with every write of the record (rowId, versionNumber, UpdatedDate). */
   readonly version: string | null;
+  /**
+   * When the vendor last changed the record (ISO 8601 UTC), where the vendor keeps it; scans place their
+   * checkpoint on it. Absent for vendors without change times (Advoware).
+   */
+  readonly modifiedAt?: string;
 }
 
 /** Arguments of {@link Connector.write}. */
@@ -170,7 +230,10 @@ export interface ListQuery {
   readonly entityType: string;
   /** Opaque cursor from the previous page; absent for the first. */
   readonly cursor?: string;
-  /** Only records modified at or after this time (ISO 8601), where the vendor can filter. */
+  /**
+   * Only records modified after this time (ISO 8601), as {@link ListCapabilities.modifiedSince} declares:
+   * at or after it (`inclusive`), strictly after it at the vendor's granularity (`exclusive`), or ignored.
+   */
   readonly modifiedSince?: string;
   /** Page size; the connector caps it to the vendor's limit. */
   readonly limit?: number;

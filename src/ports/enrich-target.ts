@@ -1,5 +1,5 @@
 import type { FieldChange, JsonValue, RecordRef } from '../core/types.ts';
-import type { CallOptions } from './connector.ts';
+import type { CallOptions } from './call-options.ts';
 import type { CompanyFacts, PersonFacts } from './enricher.ts';
 
 /**
@@ -43,6 +43,20 @@ export interface EnrichTarget {
     values: Partial<Record<EnrichRole, JsonValue>>,
     options?: CallOptions,
   ): Promise<EnrichWrite>;
+}
+
+/** How an enrich flow's results are written into the vendor's fields (from the flow's options). */
+export interface EnrichTargetSettings {
+  /** Vendor field (e.g. SuperOffice ProgId) of each role; null leaves the role unwritten. */
+  readonly fields: Readonly<Record<EnrichRole, string | null>>;
+  /** Name of the vendor list holding the verticals. */
+  readonly verticalList: string;
+  /** Vertical name -> list item id; overrides (and extends) the list. */
+  readonly verticalIds: Readonly<Record<string, number>>;
+  /** How long the vertical list is cached, in ms. */
+  readonly verticalCacheMs: number;
+  /** Overrides the API user's id (otherwise asked from the vendor). */
+  readonly apiAssociateId?: number | undefined;
 }
 
 /** The fields an enrichment fills. Company records take the first three, person records `personOpener`. */

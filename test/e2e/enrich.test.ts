@@ -236,8 +236,10 @@ describe('enrich flow reconciler', () => {
     // Wait until a scan has seen the record at the version of our write, then check it queued nothing.
     await eventually(
       async () => {
+        // The checkpoint is a scan window: its position `at` and the pairs seen just before it.
         const checkpoint = await world.app.backend.store.checkpoints.get(`reconcile|enrich|Contact`);
-        return typeof checkpoint?.value === 'string' && Date.parse(checkpoint.value) >= Date.parse(updated);
+        const at = (checkpoint?.value as { at?: unknown } | undefined)?.at;
+        return typeof at === 'string' && Date.parse(at) >= Date.parse(updated);
       },
       { timeoutMs: 15_000 },
     );

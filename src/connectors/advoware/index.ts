@@ -15,7 +15,9 @@
 import { InputError, WebhookAuthError } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/types.ts';
 import type {
+  CallOptions,
   Connector,
+  ConnectorCapabilities,
   ConnectorCheck,
   ConnectorContext,
   ConnectorFactory,
@@ -30,6 +32,7 @@ import type {
   WriteResult,
 } from '../../ports/connector.ts';
 import type { Logger } from '../../ports/logger.ts';
+import { withCallSignal } from '../shared/call-signal.ts';
 import { getField } from '../shared/casing.ts';
 import { createOnce, fieldsMatch } from '../shared/create-once.ts';
 import { AdvowareClient } from './client.ts';
@@ -90,9 +93,20 @@ function written(write: BeteiligterWrite): WriteResult {
   return { id: write.betNr, version: write.rowId, record };
 }
 
+/** What the REST API can do (reference §4, §6; seed 004). */
+const CAPABILITIES: ConnectorCapabilities = {
+  records: true,
+  // No conditional write at the vendor: the connector compares the rowId right before the PUT.
+  conditionalWrite: 'pre-check',
+  deletes: false,
+  // No change times at all: every scan lists everything and compares rowIds; paging is skip/take.
+  list: { modifiedSince: 'unsupported', modifiedGranularityMs: 0, order: 'none', paging: 'offset' },
+};
+
 /** One advoware connection. */
 export class AdvowareConnector implements Connector {
   readonly kind = KIND;
+  readonly capabilities = CAPABILITIES;
   readonly connection: string;
   /** The API endpoints (for tools and flows: Kommunikationen, the person/company rule, raw lists). */
   readonly api: AdvowareApi;
@@ -127,10 +141,12 @@ export class AdvowareConnector implements Connector {
   }
 
   /** Reads a Beteiligter; `fields` is the body as sent (with `kommunikation[]`), version its rowId. */
-  async read(entityType: string, id: string): Promise<VendorRecord | null> {
-    const entity = requireEntity(entityType);
-    const body = await this.api.getBeteiligter(id);
-    return body === null ? null : { entityType: entity, id, fields: body, version: rowIdOf(body) };
+  read(entityType: string, id: string, options?: CallOptions): Promise<VendorRecord | null> {
+    return withCallSignal(options?.signal, async () => {
+      const entity = requireEntity(entityType);
+      const body = await this.api.getBeteiligter(id);
+      return body === null ? null : { entityType: entity, id, fields: body, version: rowIdOf(body) };
+    });
   }
 
   /**
@@ -142,7 +158,11 @@ export class AdvowareConnector implements Connector {
    * Kommunikationen are not written here (their kind is read-only and they cannot be deleted): use
    * `api.createKommunikation` and `api.updateKommunikation`.
    */
-  async write(request: WriteRequest): Promise<WriteResult> {
+  write(request: WriteRequest, options?: CallOptions): Promise<WriteResult> {
+    return withCallSignal(options?.signal, () => this.#write(request));
+  }
+
+  async #write(request: WriteRequest): Promise<WriteResult> {
     requireEntity(request.entityType);
     if (getField(request.fields, 'kommunikation') !== undefined) {
       throw new InputError(
@@ -206,7 +226,11 @@ export class AdvowareConnector implements Connector {
    * rowIds with what they stored. An answer with more rows than asked for means the API ignored the paging;
    * it is returned whole as the last page.
    */
-  async list(query: ListQuery): Promise<ListPage> {
+  list(query: ListQuery, options?: CallOptions): Promise<ListPage> {
+    return withCallSignal(options?.signal, () => this.#list(query));
+  }
+
+  async #list(query: ListQuery): Promise<ListPage> {
     const entityType = requireEntity(query.entityType);
     const take = Math.min(MAX_PAGE, Math.max(1, query.limit ?? this.#options.listPageSize));
     const skip = query.cursor === undefined ? 0 : decodeSkip(query.cursor);

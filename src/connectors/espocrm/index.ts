@@ -18,7 +18,9 @@
 import { InputError, WebhookAuthError, WebhookPayloadError } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/types.ts';
 import type {
+  CallOptions,
   Connector,
+  ConnectorCapabilities,
   ConnectorCheck,
   ConnectorContext,
   ConnectorFactory,
@@ -32,9 +34,10 @@ import type {
   WriteRequest,
   WriteResult,
 } from '../../ports/connector.ts';
+import { withCallSignal } from '../shared/call-signal.ts';
 import { createOnce } from '../shared/create-once.ts';
 import { EspoCrmClient } from './client.ts';
-import { parseEspoDateTime, toEspoDateTime } from './datetime.ts';
+import { espoDateTimeToIso, parseEspoDateTime, toEspoDateTime } from './datetime.ts';
 import { EspoCrmApi, TOTAL_NO_MORE, isVersionNumber, requireEntityType, versionOf } from './endpoints.ts';
 import type { AppUser } from './endpoints.ts';
 import { EspoCrmApiError, EspoCrmStaleWriteError } from './errors.ts';
@@ -100,9 +103,27 @@ function afterCursorFilter(cursor: ListCursor): WhereItem {
   );
 }
 
+/** What the REST API can do (reference §2, §3). */
+const CAPABILITIES: ConnectorCapabilities = {
+  records: true,
+  // Atomic (409 `modified`) for entity types with optimistic concurrency control, whose version token is the
+  // versionNumber; elsewhere the connector compares modifiedAt before the PATCH. The flag is the guarantee
+  // that holds for every entity type.
+  conditionalWrite: 'pre-check',
+  deletes: false,
+  list: { modifiedSince: 'inclusive', modifiedGranularityMs: 1_000, order: 'modified', paging: 'keyset' },
+};
+
+/** A record as read or listed; its modification time is `modifiedAt` (UTC, whole seconds). */
+function recordOf(entityType: string, id: string, fields: JsonObject): VendorRecord {
+  const modifiedAt = espoDateTimeToIso(fields['modifiedAt']);
+  return { entityType, id, fields, version: versionOf(fields), ...(modifiedAt !== null && { modifiedAt }) };
+}
+
 /** One EspoCRM connection. */
 export class EspoCrmConnector implements Connector {
   readonly kind = KIND;
+  readonly capabilities = CAPABILITIES;
   readonly connection: string;
   /** The API endpoints (for tools and flows that need more than read/write/list). */
   readonly api: EspoCrmApi;
@@ -152,16 +173,22 @@ export class EspoCrmConnector implements Connector {
     return { events: parseEspoCrmWebhook(webhook.rawBody, { connection: this.connection, event }) };
   }
 
-  async read(entityType: string, id: string): Promise<VendorRecord | null> {
-    const record = await this.api.get(entityType, id);
-    return record === null ? null : { entityType, id, fields: record, version: versionOf(record) };
+  read(entityType: string, id: string, options?: CallOptions): Promise<VendorRecord | null> {
+    return withCallSignal(options?.signal, async () => {
+      const record = await this.api.get(entityType, id);
+      return record === null ? null : recordOf(entityType, id, record);
+    });
   }
 
   /**
    * Creates (POST) or updates (PATCH) a record and returns it as stored (both answers carry every
    * attribute). A create with `match` is an upsert on those attributes (../shared/create-once.ts).
    */
-  async write(request: WriteRequest): Promise<WriteResult> {
+  write(request: WriteRequest, options?: CallOptions): Promise<WriteResult> {
+    return withCallSignal(options?.signal, () => this.#write(request));
+  }
+
+  async #write(request: WriteRequest): Promise<WriteResult> {
     const { entityType, fields, match } = request;
     if (request.id !== undefined) {
       return this.#update(entityType, request.id, fields, request.expectedVersion ?? null);
@@ -269,7 +296,11 @@ export class EspoCrmConnector implements Connector {
     );
   }
 
-  async list(query: ListQuery): Promise<ListPage> {
+  list(query: ListQuery, options?: CallOptions): Promise<ListPage> {
+    return withCallSignal(options?.signal, () => this.#list(query));
+  }
+
+  async #list(query: ListQuery): Promise<ListPage> {
     const entityType = requireEntityType(query.entityType);
     const limit = Math.min(
       ESPOCRM_MAX_PAGE_SIZE,
@@ -340,7 +371,7 @@ export class EspoCrmConnector implements Connector {
         retryable: false,
       });
     }
-    return { entityType, id, fields, version: versionOf(fields) };
+    return recordOf(entityType, id, fields);
   }
 
   #cursorAt(entityType: string, record: JsonObject): ListCursor {

@@ -41,6 +41,7 @@
 import { UnsupportedOperationError } from '../../core/errors.ts';
 import type {
   Connector,
+  ConnectorCapabilities,
   ConnectorCheck,
   ConnectorContext,
   ConnectorFactory,
@@ -63,9 +64,18 @@ export { signGenericWebhook } from './webhook.ts';
 
 const KIND = 'generic';
 
+/** Webhook-only: nothing to read, write or list. */
+const CAPABILITIES: ConnectorCapabilities = {
+  records: false,
+  conditionalWrite: 'none',
+  deletes: false,
+  list: { modifiedSince: 'unsupported', modifiedGranularityMs: 0, order: 'none', paging: 'offset' },
+};
+
 /** One generic connection. Webhook-only: see the module documentation. */
 export class GenericConnector implements Connector {
   readonly kind = KIND;
+  readonly capabilities = CAPABILITIES;
   readonly connection: string;
   readonly #options: GenericOptions;
   readonly #schema: GenericBodySchema;

@@ -12,27 +12,25 @@ import { InputError } from '../../core/errors.ts';
 import type { FieldChange, JsonObject, JsonValue, RecordRef } from '../../core/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { CallOptions } from '../../ports/connector.ts';
-import type { EnrichRole, EnrichSubject, EnrichTarget, EnrichWrite } from '../../ports/enrich-target.ts';
+import type {
+  EnrichRole,
+  EnrichSubject,
+  EnrichTarget,
+  EnrichTargetSettings,
+  EnrichWrite,
+} from '../../ports/enrich-target.ts';
 import type { CompanyFacts, PersonFacts } from '../../ports/enricher.ts';
 import { withCallSignal, withoutCallSignal } from '../shared/call-signal.ts';
 import { getField, getId, isObject } from '../shared/casing.ts';
 import { versionOf } from './endpoints.ts';
-import type { SuperOfficeConnector } from './index.ts';
+import type { SuperOfficeApi } from './endpoints.ts';
 import { decodeUserDefinedFields, encodeUdfValue } from './udf.ts';
 import type { UdfValue } from './udf.ts';
 
-/** Where the results go and how verticals are found. */
-export interface SuperOfficeEnrichSettings {
-  /** ProgId of each role's user-defined field; null leaves the role unwritten. */
-  readonly fields: Readonly<Record<EnrichRole, string | null>>;
-  /** Name of the list holding the verticals. */
-  readonly verticalList: string;
-  /** Vertical name -> list item id; overrides (and extends) the list. */
-  readonly verticalIds: Readonly<Record<string, number>>;
-  /** How long the vertical list is cached, in ms. */
-  readonly verticalCacheMs: number;
-  /** Overrides the API user's associate id (otherwise read from the id_token). */
-  readonly apiAssociateId?: number | undefined;
+/** What the target needs of its connection: the WebAPI and the API user's associate id. */
+export interface SuperOfficeEnrichSource {
+  readonly api: SuperOfficeApi;
+  apiAssociateId(): Promise<number | null>;
 }
 
 const COMPANY_ROLES: readonly EnrichRole[] = ['vertical', 'summary', 'companyOpener'];
@@ -110,13 +108,13 @@ function ownerOf(contact: JsonObject): EnrichSubject['owner'] {
 
 /** The enrich target of one SuperOffice connection. */
 export class SuperOfficeEnrichTarget implements EnrichTarget {
-  readonly #connector: SuperOfficeConnector;
-  readonly #settings: SuperOfficeEnrichSettings;
+  readonly #connector: SuperOfficeEnrichSource;
+  readonly #settings: EnrichTargetSettings;
   readonly #clock: Clock;
   #verticals: { readonly map: ReadonlyMap<string, number>; readonly until: number } | null = null;
   #verticalsLoading: Promise<ReadonlyMap<string, number>> | null = null;
 
-  constructor(connector: SuperOfficeConnector, settings: SuperOfficeEnrichSettings, clock: Clock) {
+  constructor(connector: SuperOfficeEnrichSource, settings: EnrichTargetSettings, clock: Clock) {
     this.#connector = connector;
     this.#settings = settings;
     this.#clock = clock;

@@ -6,15 +6,17 @@
  *   (./webhook.ts). One of the two must be configured for webhooks to be accepted.
  * - read/write/list of `Contact`, `Person` and `Sale`. The version token is `UpdatedDate` (ISO UTC). Writes
  *   are PATCH merge patches, conditional on the expected version (If-Unmodified-Since; 412 -> StaleWriteError).
- *   Lists use the entity's archive with `updatedDate afterTime` for modifiedSince, `$top`/`$skip` pages behind
- *   an opaque cursor, and follow `odata.nextLink` within a page.
+ *   Lists use the entity's archive with `updatedDate afterTime` for modifiedSince (exclusive, whole seconds),
+ *   ordered by (updatedDate, id), with a keyset cursor, and follow `odata.nextLink` within a page.
  * - check(): `User/currentPrincipal`, "authenticated as associate N (name)", and fails while a webhook of this
  *   app is not Active (TooManyErrors).
  */
 import { CrmsyncError, InputError, WebhookAuthError } from '../../core/errors.ts';
 import type { JsonObject, JsonValue } from '../../core/types.ts';
 import type {
+  CallOptions,
   Connector,
+  ConnectorCapabilities,
   ConnectorCheck,
   ConnectorContext,
   ConnectorFactory,
@@ -28,11 +30,15 @@ import type {
   WriteRequest,
   WriteResult,
 } from '../../ports/connector.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { EnrichTarget, EnrichTargetSettings } from '../../ports/enrich-target.ts';
+import { withCallSignal } from '../shared/call-signal.ts';
 import { getField, getId, isObject } from '../shared/casing.ts';
 import { createOnce } from '../shared/create-once.ts';
 import { SuperOfficeClient } from './client.ts';
 import { SuperOfficeApi, entityTypeOf, parseVendorDate, versionOf } from './endpoints.ts';
 import type { EntityType } from './endpoints.ts';
+import { SuperOfficeEnrichTarget } from './enrich-target.ts';
 import { superOfficeOptionsSchema } from './options.ts';
 import type { SuperOfficeOptions } from './options.ts';
 import {
@@ -78,19 +84,34 @@ function entityId(entity: EntityType, body: JsonObject): string | undefined {
 }
 
 /**
- * The list cursor: the `$skip` of the next page, base64url-encoded so callers treat it as opaque. Not the
- * vendor's nextLink: `$top` caps the whole result in OData, so a page of `limit` rows is `$top=limit` at an
- * offset, and nextLinks are followed inside one page when the vendor's own page is smaller than `limit`.
+ * The list cursor: a keyset, not an offset. `at` is the whole second of the last record returned, `id` its
+ * id, `n` how many records of that second the scan returned so far. The next page asks for `updatedDate` at or
+ * after `at` (`afterTime` one second earlier; the filter has only `and`, so "(same second and a later id) or
+ * a later second" cannot be said) with `n` rows more than the page, and drops the rows of `at` up to `id`. A
+ * record that changes during the scan moves behind the cursor instead of shifting the rows after it, so no
+ * record is skipped (with `$skip`, each such change made the scan miss one record). Base64url-encoded so
+ * callers treat it as opaque.
  */
-function encodeCursor(skip: number): string {
-  return Buffer.from(JSON.stringify({ skip }), 'utf8').toString('base64url');
+interface ListCursor {
+  readonly at: number;
+  readonly id: number;
+  readonly n: number;
 }
 
-function decodeCursor(cursor: string): number {
+function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): ListCursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const skip = isObject(parsed) ? parsed['skip'] : undefined;
-    if (typeof skip === 'number' && Number.isInteger(skip) && skip >= 0) return skip;
+    if (isObject(parsed)) {
+      const { at, id, n } = parsed;
+      if (
+        [at, id, n].every((value) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
+      )
+        return { at: at as number, id: id as number, n: n as number };
+    }
   } catch {
     // fall through to the typed error
   }
@@ -100,17 +121,42 @@ function decodeCursor(cursor: string): number {
   );
 }
 
+/** The whole second (epoch ms) of a record's version, or null without one. */
+function secondOf(record: VendorRecord): number | null {
+  const ms = record.version === null ? null : parseVendorDate(record.version);
+  return ms === null ? null : Math.floor(ms / 1000) * 1000;
+}
+
+/** Whether `record` is at or before the cursor in the (second, id) order of the scan. */
+function atOrBefore(record: VendorRecord, cursor: ListCursor): boolean {
+  const second = secondOf(record);
+  return second === null || second < cursor.at || (second === cursor.at && Number(record.id) <= cursor.id);
+}
+
+/** The cursor after `records` (the page, in scan order), continuing from `previous`. */
+function cursorAfter(records: readonly VendorRecord[], previous: ListCursor | null): ListCursor | null {
+  const last = records.at(-1);
+  const at = last === undefined ? null : secondOf(last);
+  if (last === undefined || at === null) return null;
+  const sameSecond = records.filter((record) => secondOf(record) === at).length;
+  return { at, id: Number(last.id), n: (previous?.at === at ? previous.n : 0) + sameSecond };
+}
+
+/** A record of the entity surface or an archive row; the version token is also its modification time. */
+function recordOf(entityType: EntityType, id: string, fields: JsonObject): VendorRecord {
+  const version = versionOf(fields);
+  return { entityType, id, fields, version, ...(version !== null && { modifiedAt: version }) };
+}
+
 /** Archive datetime literal (no offset, UTC, second precision) for `afterTime`. */
-function archiveTime(iso: string): string {
-  const ms = parseVendorDate(iso);
-  if (ms === null) throw new InputError('SUPEROFFICE_DATE_INVALID', `modifiedSince is not a date: "${iso}"`);
+function archiveTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 
 /** The result of a write whose answer is the entity as stored. */
 function written(entity: EntityType, id: string, stored: JsonObject): WriteResult {
-  const version = versionOf(stored);
-  return { id, version, record: { entityType: entity, id, fields: stored, version } };
+  const record = recordOf(entity, id, stored);
+  return { id, version: record.version, record };
 }
 
 /** A match value as an archive `$filter` literal: a number as it is, text single-quoted (`''` escapes). */
@@ -123,18 +169,43 @@ function archiveLiteral(column: string, value: JsonValue): string {
   );
 }
 
+/** `updatedDate afterTime` for modifiedSince: strictly after its whole second (the vendor's semantics). */
+function modifiedSinceFilter(iso: string): string {
+  const ms = parseVendorDate(iso);
+  if (ms === null) throw new InputError('SUPEROFFICE_DATE_INVALID', `modifiedSince is not a date: "${iso}"`);
+  return `updatedDate afterTime '${archiveTime(ms)}'`;
+}
+
+/** What the WebAPI can do (reference §3.3, §4). */
+const CAPABILITIES: ConnectorCapabilities = {
+  records: true,
+  // If-Unmodified-Since on PATCH: the vendor answers 412 itself.
+  conditionalWrite: 'atomic',
+  deletes: false,
+  list: {
+    // `updatedDate afterTime` is strictly after, on whole seconds (UpdatedDate has no fraction).
+    modifiedSince: 'exclusive',
+    modifiedGranularityMs: 1_000,
+    order: 'modified',
+    paging: 'keyset',
+  },
+};
+
 /** One SuperOffice connection. */
 export class SuperOfficeConnector implements Connector {
   readonly kind = KIND;
+  readonly capabilities = CAPABILITIES;
   readonly connection: string;
   /** The WebAPI endpoints (for tools and flows that need more than read/write/list). */
   readonly api: SuperOfficeApi;
   readonly #options: SuperOfficeOptions;
+  readonly #clock: Clock;
   readonly #webhookAuth: WebhookAuth | null;
 
   constructor(context: ConnectorContext<SuperOfficeOptions>) {
     this.connection = context.connection;
     this.#options = context.options;
+    this.#clock = context.clock;
     this.api = new SuperOfficeApi(new SuperOfficeClient(context));
     const { webhookSecret, webhookToken, webhookTokenHeader } = context.options;
     this.#webhookAuth =
@@ -173,17 +244,23 @@ export class SuperOfficeConnector implements Connector {
     return parseSuperOfficeWebhook(webhook.rawBody, this.connection);
   }
 
-  async read(entityType: string, id: string): Promise<VendorRecord | null> {
-    const entity = requireEntity(entityType);
-    const body = await this.api.getEntity(entity, id);
-    return body === null ? null : { entityType: entity, id, fields: body, version: versionOf(body) };
+  read(entityType: string, id: string, options?: CallOptions): Promise<VendorRecord | null> {
+    return withCallSignal(options?.signal, async () => {
+      const entity = requireEntity(entityType);
+      const body = await this.api.getEntity(entity, id);
+      return body === null ? null : recordOf(entity, id, body);
+    });
   }
 
   /**
    * Creates (POST) or patches a record and returns it as stored (both answers carry the entity). A create
    * with `match` is an upsert on those archive columns (../shared/create-once.ts).
    */
-  async write(request: WriteRequest): Promise<WriteResult> {
+  write(request: WriteRequest, options?: CallOptions): Promise<WriteResult> {
+    return withCallSignal(options?.signal, () => this.#write(request));
+  }
+
+  async #write(request: WriteRequest): Promise<WriteResult> {
     const entity = requireEntity(request.entityType);
     const { fields, match } = request;
     if (request.id !== undefined) {
@@ -242,31 +319,45 @@ export class SuperOfficeConnector implements Connector {
     return body === null ? [] : [{ entityType: entity, id: only, fields: body, version: versionOf(body) }];
   }
 
-  async list(query: ListQuery): Promise<ListPage> {
+  list(query: ListQuery, options?: CallOptions): Promise<ListPage> {
+    return withCallSignal(options?.signal, () => this.#list(query));
+  }
+
+  async #list(query: ListQuery): Promise<ListPage> {
     const entity = requireEntity(query.entityType);
     const limit = Math.min(MAX_PAGE, Math.max(1, query.limit ?? DEFAULT_PAGE));
-    const skip = query.cursor === undefined ? 0 : decodeCursor(query.cursor);
+    const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
     const columns = LIST_COLUMNS[entity];
-    const records: VendorRecord[] = [];
+    const filter =
+      cursor !== null
+        ? `updatedDate afterTime '${archiveTime(cursor.at - 1_000)}'`
+        : query.modifiedSince !== undefined
+          ? modifiedSinceFilter(query.modifiedSince)
+          : undefined;
+    const top = limit + (cursor?.n ?? 0);
     const rows = this.api.archiveRows(entity, {
       select: columns,
-      // The id column breaks ties, so that pages do not overlap when many records share an UpdatedDate.
+      // The id column breaks ties, so that the keyset is a total order when many records share a second.
       orderBy: `updatedDate,${columns[0]}`,
-      top: limit,
-      skip,
-      ...(query.modifiedSince !== undefined && {
-        filter: `updatedDate afterTime '${archiveTime(query.modifiedSince)}'`,
-      }),
+      top,
+      ...(filter !== undefined && { filter }),
     });
+    let fetched = 0;
+    let more = false;
+    const records: VendorRecord[] = [];
     for await (const row of rows) {
-      records.push({
-        entityType: entity,
-        id: row.primaryKey,
-        fields: row.columns,
-        version: versionOf(row.columns),
-      });
+      fetched += 1;
+      const record = recordOf(entity, row.primaryKey, row.columns);
+      if (cursor !== null && atOrBefore(record, cursor)) continue;
+      if (records.length < limit) records.push(record);
+      else more = true;
     }
-    return { records, nextCursor: records.length < limit ? null : encodeCursor(skip + records.length) };
+    // A full answer whose rows were all behind the cursor (records moved into its second): widen the next page.
+    const next =
+      fetched < top && !more
+        ? null
+        : (cursorAfter(records, cursor) ?? (cursor === null ? null : { ...cursor, n: cursor.n + limit }));
+    return { records, nextCursor: next === null ? null : encodeCursor(next) };
   }
 
   /**
@@ -298,6 +389,11 @@ export class SuperOfficeConnector implements Connector {
   async apiAssociateId(): Promise<number | null> {
     if (this.#options.apiAssociateId !== undefined) return this.#options.apiAssociateId;
     return (await this.api.client.session()).associateId;
+  }
+
+  /** Enrichment results go into user-defined fields (./enrich-target.ts). */
+  enrichTarget(settings: EnrichTargetSettings): EnrichTarget {
+    return new SuperOfficeEnrichTarget(this, settings, this.#clock);
   }
 
   close(): Promise<void> {

@@ -7,10 +7,13 @@
  *
  * - Its own writes are not queued again: a record whose version equals one the write ledger recorded is this
  *   flow's echo.
- * - The checkpoint (the newest version handled) is saved after every page, so a crash resumes where it
- *   stopped (lesson 9). It relies on list() with `modifiedSince` returning records oldest first, as the
- *   SuperOffice connector does (archive ordered by updatedDate). The first run looks back `lookbackMinutes`
- *   only, never over the whole tenant.
+ * - The checkpoint is a scan window (`../../scan-window.ts`): the newest modification handled plus the
+ *   (record, version) pairs handled just before it. It is saved after every page, so a crash resumes where it
+ *   stopped (lesson 9). Each run lists from the position minus the vendor's granularity, so a record saved in
+ *   the same second as the checkpoint is not lost to an exclusive `modifiedSince` (SuperOffice `afterTime`);
+ *   the pairs already handled are skipped without queueing and without counting against `maxPerRun`. It needs
+ *   a connector that lists by modification time, oldest first (its capabilities say so). The first run looks
+ *   back `lookbackMinutes` only, never over the whole tenant.
  * - Each (record, version) is queued once: a dedup key on both makes overlapping scans harmless, and a record
  *   that already waits in the queue coalesces with its job.
  */
@@ -20,6 +23,7 @@ import type { Clock } from '../../../ports/clock.ts';
 import type { Connector, VendorRecord } from '../../../ports/connector.ts';
 import type { JobInput, Queue } from '../../../ports/queue.ts';
 import type { CheckpointRepository, WriteLedger } from '../../../ports/store.ts';
+import { ScanWindow } from '../../scan-window.ts';
 import type { ScheduledTask } from '../../scheduler.ts';
 
 /** How the reconciler scans. */
@@ -35,7 +39,7 @@ export interface ReconcileSettings {
 /** What the reconciler works with. */
 export interface ReconcilerDependencies {
   readonly flow: string;
-  readonly connector: Pick<Connector, 'connection' | 'list'>;
+  readonly connector: Pick<Connector, 'connection' | 'capabilities' | 'list'>;
   readonly queue: Pick<Queue, 'enqueueMany'>;
   readonly checkpoints: CheckpointRepository;
   readonly ledger: WriteLedger;
@@ -83,30 +87,28 @@ async function reconcileEntity(
   const { flow, connector, checkpoints, clock, settings } = deps;
   const checkpointName = `reconcile|${flow}|${entityType}`;
   const saved = await checkpoints.get(checkpointName);
-  const since =
-    typeof saved?.value === 'string'
-      ? saved.value
-      : new Date(clock.now() - settings.lookbackMinutes * 60_000).toISOString();
-  let newest = since;
+  const start = new Date(clock.now() - settings.lookbackMinutes * 60_000).toISOString();
+  const window = new ScanWindow(saved?.value, start, connector.capabilities.list);
+  const since = window.since;
   let cursor: string | undefined;
   let queued = 0;
   let skippedOwn = 0;
   do {
-    const page = await connector.list({
-      entityType,
-      modifiedSince: since,
-      ...(cursor !== undefined && { cursor }),
-    });
+    const page = await connector.list(
+      { entityType, modifiedSince: since, ...(cursor !== undefined && { cursor }) },
+      { signal },
+    );
     const inputs: JobInput[] = [];
     for (const record of page.records) {
+      if (window.seen(record)) continue;
       if (queued + inputs.length >= budget) break;
-      if (record.version !== null && record.version > newest) newest = record.version;
       if (await isOwnWrite(deps, record)) skippedOwn += 1;
       else inputs.push(jobFor(flow, connector.connection, record));
+      window.handled(record);
     }
     if (inputs.length > 0) await deps.queue.enqueueMany(inputs);
     queued += inputs.length;
-    await checkpoints.set(checkpointName, newest);
+    await checkpoints.set(checkpointName, window.toCheckpoint());
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined && queued < budget && !signal.aborted);
   return { queued, skippedOwn };
