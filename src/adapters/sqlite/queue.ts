@@ -336,10 +336,16 @@ export class SqliteQueue implements Queue {
       if (seen !== undefined) return { status: 'duplicate', jobId: String(seen.job_id) };
     }
     const runAt = input.runAt ?? now;
+    const maxAttempts = input.maxAttempts ?? this.#settings.maxAttempts;
+    // A dead letter is stored as it is: it never coalesces with the record's waiting job.
+    const waiting =
+      input.dead === undefined ? this.#db.get<WaitingRow>(SQL.waitingOfRecord, input.recordKey) : undefined;
+    let jobId: number;
+    let status: EnqueueResult['status'];
     if (input.dead !== undefined) {
-      const maxAttempts = input.maxAttempts ?? this.#settings.maxAttempts;
+      status = 'dead';
       const { code, message } = input.dead;
-      const jobId = this.#db.run(
+      jobId = this.#db.run(
         SQL.insertDead,
         input.flow,
         input.recordKey,
@@ -351,13 +357,7 @@ export class SqliteQueue implements Queue {
         message,
       ).lastInsertRowid;
       this.#db.run(SQL.addPayload, jobId, input.payloadJson);
-      if (input.dedupKey !== undefined) this.#db.run(SQL.dedupInsert, input.dedupKey, jobId, now);
-      return { status: 'dead', jobId: String(jobId) };
-    }
-    const waiting = this.#db.get<WaitingRow>(SQL.waitingOfRecord, input.recordKey);
-    let jobId: number;
-    let status: EnqueueResult['status'];
-    if (waiting !== undefined) {
+    } else if (waiting !== undefined) {
       jobId = waiting.id;
       status = 'coalesced';
       // A FAILED job keeps its backoff: a new event must not turn a retry into a hammering of the vendor.
@@ -368,7 +368,6 @@ export class SqliteQueue implements Queue {
     } else {
       const processing = this.#db.get(SQL.processingOfRecord, input.recordKey);
       status = processing === undefined ? 'enqueued' : 'followup';
-      const maxAttempts = input.maxAttempts ?? this.#settings.maxAttempts;
       jobId = this.#db.run(
         SQL.insert,
         input.flow,
