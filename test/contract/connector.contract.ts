@@ -10,8 +10,16 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { StaleWriteError } from '../../src/core/errors.ts';
 import type { JsonObject } from '../../src/core/types.ts';
 import { currentCallSignal } from '../../src/connectors/shared/call-signal.ts';
-import type { ApiCallRecorder, Connector, ListQuery, VendorRecord } from '../../src/ports/connector.ts';
+import { openSqliteBackend } from '../../src/adapters/sqlite/index.ts';
+import type {
+  ApiCallRecorder,
+  Connector,
+  ConnectorFactory,
+  ListQuery,
+  VendorRecord,
+} from '../../src/ports/connector.ts';
 import type { ManualClock } from '../support/manual-clock.ts';
+import { silentLogger } from '../engine/support.ts';
 
 /** A connector against a fresh, empty simulator. */
 export interface ConnectorSubject {
@@ -53,6 +61,50 @@ export function signalRecorder(): ApiCallRecorder & {
 
 /** Makes a subject; the clock starts on a whole second. */
 export type ConnectorSubjectFactory = () => Promise<ConnectorSubject>;
+
+/** What differs per vendor when a subject is built by {@link simulatorSubject}. */
+export interface SimulatorSubjectOptions<Options> extends Pick<
+  ConnectorSubject,
+  'entityType' | 'missingId' | 'fields' | 'nameOf'
+> {
+  readonly factory: ConnectorFactory<Options>;
+  readonly connection: string;
+  /** The connection's options as a config would give them (parsed by the factory's schema). */
+  readonly options: unknown;
+  readonly clock: ManualClock;
+  /** The simulator the options point at; closed with the subject. */
+  readonly simulator: { close(): Promise<void> };
+}
+
+/** A subject whose connector talks to a simulator and keeps its state in a fresh in-memory store. */
+export function simulatorSubject<Options>(options: SimulatorSubjectOptions<Options>): ConnectorSubject {
+  const { factory, clock, simulator } = options;
+  const backend = openSqliteBackend({ path: ':memory:', durability: 'process', clock });
+  const apiCalls = signalRecorder();
+  const connector = factory.create({
+    connection: options.connection,
+    options: factory.optionsSchema.parse(options.options),
+    clock,
+    logger: silentLogger,
+    apiCalls,
+    state: backend.store.connectorState,
+  });
+  return {
+    connector,
+    clock,
+    entityType: options.entityType,
+    missingId: options.missingId,
+    fields: options.fields,
+    nameOf: options.nameOf,
+    callSignals: apiCalls.signals,
+    callMethods: apiCalls.methods,
+    close: async () => {
+      await connector.close();
+      await simulator.close();
+      await backend.close();
+    },
+  };
+}
 
 const CONDITIONAL_WRITES = ['atomic', 'pre-check', 'none'];
 const MODIFIED_SINCE = ['inclusive', 'exclusive', 'unsupported'];
