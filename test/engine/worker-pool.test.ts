@@ -80,6 +80,25 @@ describe('WorkerPool', () => {
     await test_.close();
   });
 
+  /** A pool of another instance: its own connection to the same database, one loop, its own lease. */
+  function startSecondInstance(leaseMs: number): WorkerPool {
+    const other = test_.openAnother();
+    const second = new WorkerPool({
+      queue: other.queue,
+      attempts: other.attempts,
+      store: other.store,
+      handlers,
+      clock: systemClock,
+      logger: silentLogger,
+      concurrency: 1,
+      leaseMs,
+      pollMs: 5,
+      workerIdPrefix: 'second',
+    });
+    second.start();
+    return second;
+  }
+
   function startPool(options: Partial<WorkerPoolOptions> = {}): WorkerPool {
     pool = new WorkerPool({
       queue: backend.queue,
@@ -389,20 +408,7 @@ describe('WorkerPool', () => {
     });
     startPool({ queue: locked, leaseMs: 100, concurrency: 1 });
     // A second instance on its own connection, with working heartbeats, takes the job once the lease ends.
-    const other = test_.openAnother();
-    const second = new WorkerPool({
-      queue: other.queue,
-      attempts: other.attempts,
-      store: other.store,
-      handlers,
-      clock: systemClock,
-      logger: silentLogger,
-      concurrency: 1,
-      leaseMs: 100,
-      pollMs: 5,
-      workerIdPrefix: 'second',
-    });
-    second.start();
+    const second = startSecondInstance(100);
     try {
       await eventually(async () => (await backend.store.runs.list({ jobId })).length === 2);
       assert.equal(maxActive, 1, 'the first handler was stopped before the second began');
@@ -432,20 +438,7 @@ describe('WorkerPool', () => {
       heartbeat: () => Promise.reject(new StorageError('SQLite crmsync.db: database is locked')),
     });
     startPool({ queue: cutOff, leaseMs: 100, concurrency: 1 });
-    const other = test_.openAnother();
-    const second = new WorkerPool({
-      queue: other.queue,
-      attempts: other.attempts,
-      store: other.store,
-      handlers,
-      clock: systemClock,
-      logger: silentLogger,
-      concurrency: 1,
-      leaseMs: 30_000,
-      pollMs: 5,
-      workerIdPrefix: 'second',
-    });
-    second.start();
+    const second = startSecondInstance(30_000);
     try {
       await jobIn(backend.queue, jobId, 'SKIPPED');
       const runs = await backend.store.runs.list({ jobId });
