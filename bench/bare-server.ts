@@ -1,15 +1,21 @@
 /**
- * The ceiling for bench/ingest.ts: a fastify server with one POST route that reads the body and answers 202,
- * doing nothing else. Run as a child process so that it gets a core of its own, like `crmsync serve`.
+ * The ceiling for bench/ingest.ts: fastify with the server settings of `crmsync serve` (src/server/app.ts: a
+ * pino logger at `info` without request logging, the default body limit, raw-body parsing for every content
+ * type as the webhook route does) and one POST route that answers 200 and does nothing else: no signature,
+ * no parsing, no queue. Run as a child process, like `crmsync serve`, so that it has a core of its own.
  * Prints `listening <port>` on stdout.
  */
-import { fastify } from 'fastify';
+import { LogController, fastify } from 'fastify';
+import { DEFAULTS } from '../src/config/defaults.ts';
 
-const app = fastify({ logger: false, bodyLimit: 1_048_576 });
-app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
-  done(null, body),
-);
-app.post('/webhooks/:connection', async (_request, reply) => reply.code(202).send({ accepted: 1 }));
+const app = fastify({
+  logger: { level: 'info' },
+  logController: new LogController({ disableRequestLogging: true }),
+  bodyLimit: DEFAULTS.server.bodyLimitBytes,
+});
+app.removeAllContentTypeParsers();
+app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+app.post('/webhooks/:connection', async (_request, reply) => reply.code(200).send({ ok: true }));
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);

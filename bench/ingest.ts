@@ -1,78 +1,257 @@
 /**
- * Ingest benchmark: signed webhooks at a given concurrency against a real `crmsync serve --no-workers`
- * process, side by side with a bare fastify route that does nothing (the ceiling on this machine), in one
- * run. Prints accepted webhooks/s, p50/p99 latency and the ratio to the ceiling for each durability mode,
- * then checks that every accepted webhook is in the queue.
+ * Ingest benchmark: how many signed webhooks per second `crmsync serve` stores, next to a bare fastify route
+ * with the same server settings that does nothing (the ceiling of this machine), in one run:
  *
- *   npm run bench:ingest -- [--requests 20000] [--concurrency 64] [--durability process,power]
+ * 1. the bare route (bench/bare-server.ts);
+ * 2. `crmsync serve --no-workers`, once per durability mode;
+ * 3. `crmsync serve` with its worker pool draining a backlog of no-op jobs (an `inspect` flow, no vendor I/O)
+ *    while the webhooks come in.
+ *
+ * Every webhook is a SuperOffice `contact.changed` delivery of about 1 KB, signed as the vendor signs it, with a
+ * new EventId and record (bench/superoffice-webhooks.ts), so dedup and coalescing never short-cut the work.
+ * For each target it prints accepted webhooks/s, p50/p99 latency (closed loop: at the given concurrency, under
+ * saturation), the ratio to the bare route, and the CPU use of the server process, of the load generator and
+ * of the rest of the machine, with the server's CPU time per webhook. Afterwards it checks that every webhook
+ * answered 2xx is in the queue.
+ *
+ * Where the CPU comes from: the server is one process with one event loop, so it can use about one core. The
+ * load generator (bench/load-generator.ts) runs in child processes of its own and takes the other core; this
+ * process only sleeps and samples /proc. The generator is lean enough to outrun the server, and the run
+ * checks it: the bare route must keep the server process at ~90 % of a core or more, or the figures measure
+ * the client (or a busy machine), and the output says so loudly.
+ *
+ *   npm run bench:ingest -- [--quick] [--duration 10] [--warmup 3] [--connections 64] [--pipelining 1]
+ *     [--clients 1] [--durability process,power] [--workers 4] [--backlog 100000]
+ *
+ * `--quick`: 3 s per target after 1 s of warm-up, durability `process` only, a backlog of 30,000 jobs.
+ * Linux only (it reads /proc).
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { silenceSqliteExperimentalWarning } from '../src/cli/main.ts';
-import { signGenericWebhook } from '../src/connectors/generic/index.ts';
-import { percentile, sendAll } from '../test/support/load.ts';
-import type { LoadRequest, LoadResult } from '../test/support/load.ts';
+import { jobRecordKey } from '../src/core/types.ts';
+import type { JobInput, JobState } from '../src/ports/queue.ts';
+import { JOB_STATES } from '../src/ports/queue.ts';
+import { percentile } from '../test/support/load.ts';
 import { startServe } from '../test/support/serve-process.ts';
+import type { ServeProcess } from '../test/support/serve-process.ts';
+import { machineCpu, processCpuMs } from './cpu.ts';
+import type { FromGenerator, LoadResult, LoadSettings, ToGenerator } from './load-generator.ts';
+import { BENCH_CONNECTION, BENCH_WEBHOOK_SECRET, webhookBodyBytes } from './superoffice-webhooks.ts';
 
 silenceSqliteExperimentalWarning();
 // Loaded after the warning filter is installed: node:sqlite warns when it is first imported.
 const { openSqliteBackend } = await import('../src/adapters/sqlite/index.ts');
 
+type Durability = 'process' | 'power';
+
 const { values } = parseArgs({
   options: {
-    requests: { type: 'string', default: '20000' },
-    concurrency: { type: 'string', default: '64' },
-    durability: { type: 'string', default: 'process,power' },
-    warmup: { type: 'string', default: '2000' },
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string', default: '64' },
+    pipelining: { type: 'string', default: '1' },
+    clients: { type: 'string', default: '1' },
+    durability: { type: 'string' },
+    workers: { type: 'string', default: '4' },
+    backlog: { type: 'string' },
   },
 });
-const REQUESTS = Number(values.requests);
-const CONCURRENCY = Number(values.concurrency);
-const WARMUP = Number(values.warmup);
-const DURABILITIES = values.durability.split(',') as ('process' | 'power')[];
-const SECRET = 'bench-secret-0123456789abcdef';
+const QUICK = values.quick;
+const DURATION_MS = Number(values.duration ?? (QUICK ? 3 : 10)) * 1000;
+const WARMUP_MS = Number(values.warmup ?? (QUICK ? 1 : 3)) * 1000;
+const CONNECTIONS = Number(values.connections);
+const PIPELINING = Number(values.pipelining);
+const CLIENTS = Number(values.clients);
+const DURABILITIES = (values.durability ?? (QUICK ? 'process' : 'process,power')).split(',') as Durability[];
+const WORKERS = Number(values.workers);
+const BACKLOG = Number(values.backlog ?? (QUICK ? 30_000 : 100_000));
+/** Below this share of one core, the bare route did not saturate the server: the client or the machine did. */
+const SATURATED_CORE_SHARE = 0.9;
+/** The name of the no-op flow the webhooks (and the backlog) feed. */
+const FLOW = 'watch';
+/** How long `crmsync serve` may take to stop on SIGTERM before it is killed (and the output says so). */
+const STOP_TIMEOUT_MS = 15_000;
+const GOALS = { ratio: 0.3, rate: 5_000, drainingRatio: 0.25 };
 
-function webhooks(count: number, prefix: string): LoadRequest[] {
-  return Array.from({ length: count }, (_, index) => {
-    const body = Buffer.from(
-      JSON.stringify({
-        events: [
-          {
-            id: `${prefix}-${index}`,
-            entityType: 'Contact',
-            recordId: `${prefix}-${index}`,
-            kind: 'updated',
-            changedFields: ['name'],
-          },
-        ],
-      }),
-    );
-    return {
-      path: '/webhooks/bench',
-      body,
-      headers: { 'x-crmsync-signature': signGenericWebhook(SECRET, body) },
-    };
-  });
+for (const [flag, value] of Object.entries({ DURATION_MS, WARMUP_MS, CONNECTIONS, PIPELINING, CLIENTS })) {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive number`);
+}
+if (CLIENTS > CONNECTIONS) throw new Error('--clients must not exceed --connections');
+
+/** The server under load: where it listens, and its pid for /proc. */
+interface Target {
+  readonly host: string;
+  readonly port: number;
+  readonly pid: number;
 }
 
-interface Row {
-  readonly target: string;
-  readonly result: LoadResult;
-  readonly accepted: number;
+/** CPU counters at one moment. */
+interface CpuSample {
+  readonly atMs: number;
+  readonly serverMs: number;
+  readonly generatorsMs: number;
+  readonly machine: ReturnType<typeof machineCpu>;
+  readonly selfMs: number;
 }
 
-function summarise(target: string, result: LoadResult): Row {
+/** One target's figures. */
+interface Measurement {
+  readonly label: string;
+  readonly windowMs: number;
+  /** Responses 2xx inside the window. */
+  readonly acceptedInWindow: number;
+  /** Responses 2xx over the whole run (warm-up and drain included), for the queue check. */
+  readonly acceptedTotal: number;
+  readonly sent: number;
+  readonly unanswered: number;
+  readonly socketErrors: number;
+  /** Non-2xx responses by status, over the whole run. */
+  readonly refused: Record<string, number>;
+  readonly latenciesMs: readonly number[];
+  readonly serverCpuMs: number;
+  readonly generatorsCpuMs: number;
+  /** Busy CPU time of everything else on the machine (other engineers, the kernel's loopback work). */
+  readonly restCpuMs: number;
+}
+
+/** Hooks a phase can run at the edges of the measuring window. */
+interface WindowHooks {
+  readonly atOpen?: () => Promise<void>;
+  readonly atClose?: () => Promise<void>;
+}
+
+function sampleCpu(serverPid: number, generators: readonly ChildProcess[]): CpuSample {
+  const self = process.cpuUsage();
   return {
-    target,
-    result,
-    accepted: result.statuses.filter((status) => status >= 200 && status < 300).length,
+    atMs: performance.now(),
+    serverMs: processCpuMs(serverPid),
+    generatorsMs: generators.reduce((sum, child) => sum + processCpuMs(child.pid!), 0),
+    machine: machineCpu(),
+    selfMs: (self.user + self.system) / 1000,
   };
 }
 
-async function measureBare(requests: LoadRequest[], warmup: LoadRequest[]): Promise<Row> {
+function is2xx(status: string): boolean {
+  return status.startsWith('2');
+}
+
+function sumStatuses(results: readonly LoadResult[], pick: (result: LoadResult) => Record<string, number>) {
+  const sums: Record<string, number> = {};
+  for (const result of results)
+    for (const [status, count] of Object.entries(pick(result))) sums[status] = (sums[status] ?? 0) + count;
+  return sums;
+}
+
+function countWhere(statuses: Record<string, number>, predicate: (status: string) => boolean): number {
+  return Object.entries(statuses).reduce((sum, [status, count]) => sum + (predicate(status) ? count : 0), 0);
+}
+
+/** Starts the load generators, waits until each is connected. */
+async function startGenerators(target: Target): Promise<ChildProcess[]> {
+  const script = new URL('./load-generator.ts', import.meta.url).pathname;
+  const generators = Array.from({ length: CLIENTS }, () =>
+    fork(script, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
+  await Promise.all(
+    generators.map(async (child, index) => {
+      const settings: LoadSettings = {
+        host: target.host,
+        port: target.port,
+        // Spread the connections over the generators; the first ones take the remainder.
+        connections: Math.floor(CONNECTIONS / CLIENTS) + (index < CONNECTIONS % CLIENTS ? 1 : 0),
+        pipelining: PIPELINING,
+        // Record ids of different generators never meet: each has a range of a billion.
+        firstKey: 1 + index * 1_000_000_000,
+      };
+      child.send({ type: 'start', settings } satisfies ToGenerator);
+      await nextMessage(child, 'ready');
+    }),
+  );
+  return generators;
+}
+
+/** Resolves with the child's next message of `type`; rejects when it fails or exits first. */
+function nextMessage<T extends FromGenerator['type']>(
+  child: ChildProcess,
+  type: T,
+): Promise<Extract<FromGenerator, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: FromGenerator) => {
+      if (message.type === type) {
+        cleanup();
+        resolve(message as Extract<FromGenerator, { type: T }>);
+      } else if (message.type === 'failed') {
+        cleanup();
+        reject(new Error(`load generator failed: ${message.message}`));
+      }
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`load generator exited (${code}) before sending "${type}"`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+/** Loads `target` for the warm-up and the window, then lets every request in flight finish. */
+async function measure(label: string, target: Target, hooks: WindowHooks = {}): Promise<Measurement> {
+  process.stdout.write(`  measuring: ${label}\n`);
+  const generators = await startGenerators(target);
+  try {
+    const broadcast = (type: 'window-open' | 'window-close' | 'stop') => {
+      for (const child of generators) child.send({ type } satisfies ToGenerator);
+    };
+    await sleep(WARMUP_MS);
+    broadcast('window-open');
+    const before = sampleCpu(target.pid, generators);
+    await hooks.atOpen?.();
+    await sleep(DURATION_MS - (performance.now() - before.atMs));
+    broadcast('window-close');
+    const after = sampleCpu(target.pid, generators);
+    await hooks.atClose?.();
+    const results = generators.map((child) => nextMessage(child, 'result'));
+    broadcast('stop');
+    const loads = (await Promise.all(results)).map((message) => message.result);
+    const windowStatuses = sumStatuses(loads, (result) => result.windowStatuses);
+    const totalStatuses = sumStatuses(loads, (result) => result.totalStatuses);
+    const serverCpuMs = after.serverMs - before.serverMs;
+    const generatorsCpuMs = after.generatorsMs - before.generatorsMs;
+    const selfCpuMs = after.selfMs - before.selfMs;
+    return {
+      label,
+      windowMs: after.atMs - before.atMs,
+      acceptedInWindow: countWhere(windowStatuses, is2xx),
+      acceptedTotal: countWhere(totalStatuses, is2xx),
+      sent: loads.reduce((sum, result) => sum + result.sent, 0),
+      unanswered: loads.reduce((sum, result) => sum + result.unanswered, 0),
+      socketErrors: loads.reduce((sum, result) => sum + result.socketErrors, 0),
+      refused: Object.fromEntries(Object.entries(totalStatuses).filter(([status]) => !is2xx(status))),
+      latenciesMs: loads.flatMap((result) => [...result.windowLatenciesMs]),
+      serverCpuMs,
+      generatorsCpuMs,
+      restCpuMs: Math.max(
+        0,
+        after.machine.busyMs - before.machine.busyMs - serverCpuMs - generatorsCpuMs - selfCpuMs,
+      ),
+    };
+  } finally {
+    for (const child of generators) if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+async function measureBare(): Promise<Measurement> {
   const child = spawn(process.execPath, [new URL('./bare-server.ts', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -84,20 +263,14 @@ async function measureBare(requests: LoadRequest[], warmup: LoadRequest[]): Prom
       });
       child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
     });
-    const origin = `http://127.0.0.1:${port}`;
-    await sendAll(origin, warmup, CONCURRENCY);
-    return summarise('bare fastify route (ceiling)', await sendAll(origin, requests, CONCURRENCY));
+    return await measure('bare fastify route (ceiling)', { host: '127.0.0.1', port, pid: child.pid! });
   } finally {
     child.kill('SIGTERM');
   }
 }
 
-async function measureServe(
-  durability: 'process' | 'power',
-  requests: LoadRequest[],
-  warmup: LoadRequest[],
-): Promise<Row> {
-  const dir = mkdtempSync(join(tmpdir(), 'crmsync-bench-'));
+/** A config for `crmsync serve`: one SuperOffice connection (no vendor reachable) feeding a no-op flow. */
+function writeConfig(dir: string, durability: Durability): { configFile: string; dbPath: string } {
   const entry = new URL('../src/index.ts', import.meta.url).href;
   const configFile = join(dir, 'crmsync.config.ts');
   const dbPath = join(dir, 'crmsync.db');
@@ -107,61 +280,281 @@ async function measureServe(
 export default defineConfig({
   server: { host: '127.0.0.1', port: 0 },
   store: { kind: 'sqlite', path: ${JSON.stringify(dbPath)}, durability: '${durability}' },
+  worker: { concurrency: ${WORKERS} },
   log: { level: 'info' },
-  connections: { bench: { connector: 'generic', options: { secret: '${SECRET}' } } },
-  flows: { watch: { type: 'inspect', connections: ['bench'] } },
+  connections: {
+    ${BENCH_CONNECTION}: {
+      connector: 'superoffice',
+      // Never called: ingest does not reach the vendor, and the inspect flow reads nothing. Port 9 refuses.
+      options: {
+        clientId: 'bench', clientSecret: 'bench', refreshToken: 'bench', contextIdentifier: 'Cust26720',
+        authBaseUrl: 'http://127.0.0.1:9', apiAssociateId: 528, webhookSecret: '${BENCH_WEBHOOK_SECRET}',
+      },
+    },
+  },
+  flows: { ${FLOW}: { type: 'inspect', connections: ['${BENCH_CONNECTION}'] } },
 });\n`,
   );
-  const serve = await startServe({ configFile, args: ['--no-workers'] });
+  return { configFile, dbPath };
+}
+
+async function queueCounts(dbPath: string, durability: Durability): Promise<Record<JobState, number>> {
+  const backend = openSqliteBackend({ path: dbPath, durability });
   try {
-    await sendAll(serve.url, warmup, CONCURRENCY);
-    const row = summarise(
-      `crmsync serve (durability: ${durability})`,
-      await sendAll(serve.url, requests, CONCURRENCY),
-    );
-    await serve.stop('SIGTERM');
-    const backend = openSqliteBackend({ path: dbPath, durability });
-    try {
-      const counts = await backend.queue.counts();
-      const queued =
-        counts.PENDING + counts.PROCESSING + counts.COMPLETED + counts.SKIPPED + counts.FAILED + counts.DEAD;
-      const expected = row.accepted + warmup.length;
-      if (queued !== expected) throw new Error(`LOST WEBHOOKS: ${expected} accepted, ${queued} in the queue`);
-      process.stdout.write(`  check: all ${expected} accepted webhooks (incl. warm-up) are in the queue\n`);
-    } finally {
-      await backend.close();
-    }
-    return row;
+    return await backend.queue.counts();
   } finally {
-    await serve.stop('SIGKILL');
+    await backend.close();
+  }
+}
+
+function totalJobs(counts: Record<JobState, number>): number {
+  return JOB_STATES.reduce((sum, state) => sum + counts[state], 0);
+}
+
+/** Stops serve with SIGTERM, or with SIGKILL after STOP_TIMEOUT_MS (and says so: SIGTERM should suffice). */
+async function stopServe(serve: ServeProcess): Promise<void> {
+  const stopped = serve.stop('SIGTERM');
+  const timedOut = await Promise.race([stopped.then(() => false), sleep(STOP_TIMEOUT_MS).then(() => true)]);
+  if (!timedOut) return;
+  process.stdout.write(`  WARNING: serve ignored SIGTERM for ${STOP_TIMEOUT_MS / 1000} s; killed it\n`);
+  await serve.stop('SIGKILL');
+}
+
+/** Every webhook answered 2xx must be a job: one job per webhook (new EventId and record each time). */
+async function checkQueue(dbPath: string, durability: Durability, expected: number): Promise<void> {
+  const queued = totalJobs(await queueCounts(dbPath, durability));
+  if (queued < expected) throw new Error(`LOST WEBHOOKS: ${expected} jobs expected, ${queued} in the queue`);
+  process.stdout.write(
+    queued === expected
+      ? `  check: all ${expected} jobs are in the queue (every accepted webhook, warm-up included)\n`
+      : `  check: ${queued} jobs for ${expected} expected: webhooks stored without an answer (none lost)\n`,
+  );
+}
+
+/** What a phase against `crmsync serve` measured, and how many jobs the queue must hold afterwards. */
+interface ServePhase {
+  readonly measurement: Measurement;
+  readonly expectedJobs: number;
+}
+
+/** Runs `phase` against a fresh `crmsync serve`, then stops it and checks the queue. */
+async function withServe(
+  durability: Durability,
+  workers: boolean,
+  phase: (target: Target, dbPath: string) => Promise<ServePhase>,
+): Promise<Measurement> {
+  const dir = mkdtempSync(join(tmpdir(), 'crmsync-bench-'));
+  try {
+    const { configFile, dbPath } = writeConfig(dir, durability);
+    const serve = await startServe({ configFile, args: workers ? [] : ['--no-workers'] });
+    let result: ServePhase;
+    try {
+      const url = new URL(serve.url);
+      result = await phase({ host: url.hostname, port: Number(url.port), pid: serve.child.pid! }, dbPath);
+    } finally {
+      await stopServe(serve);
+    }
+    // Checked once the server has stopped, so that every commit it made is visible.
+    await checkQueue(dbPath, durability, result.expectedJobs);
+    return result.measurement;
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function format(row: Row, ceiling: Row): string {
-  const rate = (row.accepted / row.result.elapsedMs) * 1000;
-  const ceilingRate = (ceiling.accepted / ceiling.result.elapsedMs) * 1000;
-  return [
-    row.target.padEnd(36),
-    `${Math.round(rate).toString().padStart(7)}/s`,
-    `p50 ${percentile(row.result.latenciesMs, 50).toFixed(2).padStart(6)} ms`,
-    `p99 ${percentile(row.result.latenciesMs, 99).toFixed(2).padStart(6)} ms`,
-    `ratio ${(rate / ceilingRate).toFixed(2)}`,
-    row.accepted === row.result.statuses.length
-      ? ''
-      : `(${row.result.statuses.length - row.accepted} not accepted)`,
-  ].join('  ');
+function measureServe(durability: Durability): Promise<Measurement> {
+  return withServe(durability, false, async (target) => {
+    const measurement = await measure(`crmsync serve (durability ${durability})`, target);
+    return { measurement, expectedJobs: measurement.acceptedTotal };
+  });
+}
+
+/** Adds `count` no-op jobs for the flow, in group commits as ingest makes them. */
+async function fillBacklog(dbPath: string, durability: Durability, count: number): Promise<void> {
+  const backend = openSqliteBackend({ path: dbPath, durability });
+  try {
+    for (let start = 0; start < count; start += 1_000) {
+      const inputs: JobInput[] = [];
+      for (let index = start; index < Math.min(count, start + 1_000); index += 1) {
+        const ref = { connection: BENCH_CONNECTION, entityType: 'Contact', id: `backlog-${index}` };
+        inputs.push({ flow: FLOW, recordKey: jobRecordKey(FLOW, ref), payload: { ref, kind: 'updated' } });
+      }
+      await backend.queue.enqueueMany(inputs);
+    }
+  } finally {
+    await backend.close();
+  }
+}
+
+/** What the workers did around the draining window. */
+interface Drain {
+  /** Jobs still to do (pending, processing, awaiting a retry) when the window opened and when it closed. */
+  readonly waitingAtOpen: number;
+  readonly waitingAtClose: number;
+  /** Jobs finished during the window: backlog and webhook jobs alike. */
+  readonly finishedInWindow: number;
+}
+
+/**
+ * The backlog is added while serve runs, right before the load starts: added before serve starts, today's
+ * worker pool (which does not yield to the event loop) would drain all of it before serve even listens.
+ */
+async function measureDraining(durability: Durability): Promise<{ measurement: Measurement; drain: Drain }> {
+  let drain: Drain = { waitingAtOpen: 0, waitingAtClose: 0, finishedInWindow: 0 };
+  const waiting = (counts: Record<JobState, number>) => counts.PENDING + counts.PROCESSING + counts.FAILED;
+  const finished = (counts: Record<JobState, number>) => counts.COMPLETED + counts.SKIPPED + counts.DEAD;
+  const measurement = await withServe(durability, true, async (target, dbPath) => {
+    process.stdout.write(`  adding a backlog of ${BACKLOG} no-op jobs\n`);
+    await fillBacklog(dbPath, durability, BACKLOG);
+    let atOpen: Record<JobState, number> | undefined;
+    const measured = await measure(`crmsync serve + ${WORKERS} workers draining (${durability})`, target, {
+      atOpen: async () => {
+        atOpen = await queueCounts(dbPath, durability);
+      },
+      atClose: async () => {
+        const atClose = await queueCounts(dbPath, durability);
+        drain = {
+          waitingAtOpen: waiting(atOpen!),
+          waitingAtClose: waiting(atClose),
+          finishedInWindow: finished(atClose) - finished(atOpen!),
+        };
+      },
+    });
+    return { measurement: measured, expectedJobs: BACKLOG + measured.acceptedTotal };
+  });
+  return { measurement, drain };
+}
+
+function rateOf(measurement: Measurement): number {
+  return (measurement.acceptedInWindow / measurement.windowMs) * 1000;
+}
+
+function coreShare(cpuMs: number, measurement: Measurement): number {
+  return cpuMs / measurement.windowMs;
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)} %`;
+}
+
+const COLUMNS = [
+  ['target', 46],
+  ['webhooks/s', 10],
+  ['p50 ms', 8],
+  ['p99 ms', 8],
+  ['ratio', 6],
+  ['server CPU', 11],
+  ['CPU/webhook', 12],
+  ['CPU ratio', 10],
+  ['generator CPU', 14],
+  ['rest of machine', 16],
+] as const;
+
+function row(cells: readonly string[]): string {
+  return cells
+    .map((cell, index) => (index === 0 ? cell.padEnd(COLUMNS[0][1]) : cell.padStart(COLUMNS[index]![1])))
+    .join(' ');
+}
+
+/** Server CPU time per accepted webhook in microseconds (undefined when none was accepted). */
+function cpuPerWebhookUs(measurement: Measurement): number | undefined {
+  return measurement.acceptedInWindow === 0
+    ? undefined
+    : (measurement.serverCpuMs * 1000) / measurement.acceptedInWindow;
+}
+
+function format(measurement: Measurement, ceiling: Measurement): string {
+  const answered = measurement.latenciesMs.length > 0;
+  const cpu = cpuPerWebhookUs(measurement);
+  const ceilingCpu = cpuPerWebhookUs(ceiling);
+  return row([
+    measurement.label,
+    Math.round(rateOf(measurement)).toString(),
+    answered ? percentile(measurement.latenciesMs, 50).toFixed(2) : '-',
+    answered ? percentile(measurement.latenciesMs, 99).toFixed(2) : '-',
+    (rateOf(measurement) / rateOf(ceiling)).toFixed(2),
+    percent(coreShare(measurement.serverCpuMs, measurement)),
+    cpu === undefined ? '-' : `${Math.round(cpu)} µs`,
+    cpu === undefined || ceilingCpu === undefined ? '-' : (ceilingCpu / cpu).toFixed(2),
+    percent(coreShare(measurement.generatorsCpuMs, measurement)),
+    percent(coreShare(measurement.restCpuMs, measurement)),
+  ]);
+}
+
+/** Lines about what went wrong in a measurement: refusals, lost answers, socket errors. */
+function problems(measurement: Measurement): string[] {
+  const lines: string[] = [];
+  const refused = Object.entries(measurement.refused);
+  if (refused.length > 0) {
+    const list = refused.map(([status, count]) => `${count} x ${status}`).join(', ');
+    lines.push(`WARNING: ${measurement.label}: answers other than 2xx: ${list}`);
+  }
+  if (measurement.unanswered > 0 || measurement.socketErrors > 0) {
+    lines.push(
+      `WARNING: ${measurement.label}: ${measurement.unanswered} requests unanswered, ${measurement.socketErrors} socket errors`,
+    );
+  }
+  return lines;
 }
 
 process.stdout.write(
-  `ingest benchmark: ${REQUESTS} webhooks (1 event each), concurrency ${CONCURRENCY}, warm-up ${WARMUP}, Node ${process.versions.node}\n`,
+  [
+    `ingest benchmark: SuperOffice contact.changed webhooks, ${webhookBodyBytes()}-byte signed bodies, each a new EventId and record`,
+    `  ${DURATION_MS / 1000} s per target after ${WARMUP_MS / 1000} s of warm-up; ${CONNECTIONS} connections x pipelining ${PIPELINING} = ${CONNECTIONS * PIPELINING} in flight, from ${CLIENTS} load-generator process(es)`,
+    `  Node ${process.versions.node}; ${availableParallelism()} cores; load average ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}`,
+    '',
+  ].join('\n'),
 );
-const rows: Row[] = [];
-const ceiling = await measureBare(webhooks(REQUESTS, 'bare'), webhooks(WARMUP, 'bare-warm'));
-for (const durability of DURABILITIES) {
-  rows.push(
-    await measureServe(durability, webhooks(REQUESTS, durability), webhooks(WARMUP, `${durability}-warm`)),
+
+const ceiling = await measureBare();
+const rows: Measurement[] = [];
+for (const durability of DURABILITIES) rows.push(await measureServe(durability));
+const draining = await measureDraining(DURABILITIES[0] ?? 'process');
+const all = [ceiling, ...rows, draining.measurement];
+
+const { drain } = draining;
+const lines = [
+  '',
+  row(COLUMNS.map(([title]) => title)),
+  ...all.map((measurement) => format(measurement, ceiling)),
+  '',
+  '  CPU columns are shares of one core: the server (all its threads), the load generator(s), and everything',
+  '  else on the machine (other processes, the kernel). CPU/webhook: server CPU time per accepted webhook;',
+  "  CPU ratio: the bare route's CPU/webhook over this one, the ratio to expect at full load, and less",
+  '  disturbed by a busy machine than the rate ratio.',
+  `  draining: ${drain.waitingAtOpen} jobs waiting when the window opened, ${drain.waitingAtClose} when it closed; ` +
+    `${drain.finishedInWindow} finished in it (${Math.round((drain.finishedInWindow / draining.measurement.windowMs) * 1000)}/s, backlog and webhook jobs)`,
+];
+
+const warnings = all.flatMap(problems);
+const ceilingShare = coreShare(ceiling.serverCpuMs, ceiling);
+const saturated = ceilingShare >= SATURATED_CORE_SHARE;
+if (!saturated) {
+  warnings.push(
+    `WARNING: THE BARE ROUTE DID NOT SATURATE THE SERVER: it used ${percent(ceilingShare)} of a core (< ${percent(SATURATED_CORE_SHARE)}).`,
+    '  Its rate, and so every ratio, measures the load generator or a busy machine, not the server.',
+    '  See "generator CPU" and "rest of machine"; try more --connections, --pipelining or a quieter machine.',
   );
 }
-process.stdout.write('\n');
-for (const row of [ceiling, ...rows]) process.stdout.write(`${format(row, ceiling)}\n`);
+if (drain.waitingAtClose === 0) {
+  warnings.push(
+    `WARNING: the backlog ran out before the draining window closed: the workers were not draining all along; raise --backlog above ${BACKLOG}`,
+  );
+}
+
+// The goals are judged on the default durability when it was measured.
+const judged = rows[Math.max(0, DURABILITIES.indexOf('process'))]!;
+const ratio = rateOf(judged) / rateOf(ceiling);
+const drainingRatio = rateOf(draining.measurement) / rateOf(ceiling);
+const verdict = (met: boolean) => (met ? 'met' : 'NOT met') + (saturated ? '' : ' (ceiling not saturated)');
+lines.push(
+  '',
+  `goals (issue 9, for a quiet machine), ${judged.label}:`,
+  `  ratio >= ${GOALS.ratio}: ${verdict(ratio >= GOALS.ratio)} (${ratio.toFixed(2)})`,
+  `  >= ${GOALS.rate} webhooks/s: ${verdict(rateOf(judged) >= GOALS.rate)} (${Math.round(rateOf(judged))}/s)`,
+  `  with workers draining, ratio >= ${GOALS.drainingRatio}: ${verdict(drainingRatio >= GOALS.drainingRatio)} (${drainingRatio.toFixed(2)})`,
+);
+if (warnings.length > 0) lines.push('', ...warnings);
+process.stdout.write(`${lines.join('\n')}\n`);
