@@ -26,8 +26,7 @@
  * `--quick`: 3 s per target after 1 s of warm-up, durability `process` only, a backlog of 30,000 jobs.
  * Linux only (it reads /proc).
  */
-import { fork, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +39,8 @@ import { JOB_STATES } from '../src/ports/queue.ts';
 import { percentile } from '../test/support/load.ts';
 import { startServe } from '../test/support/serve-process.ts';
 import type { ServeProcess } from '../test/support/serve-process.ts';
-import { machineCpu, processCpuMs } from './cpu.ts';
-import type { FromGenerator, LoadResult, LoadSettings, ToGenerator } from './load-generator.ts';
+import { measureLoad } from './load-run.ts';
+import type { LoadOptions, Measurement, Target, WindowHooks } from './load-run.ts';
 import { BENCH_CONNECTION, BENCH_WEBHOOK_SECRET, webhookBodyBytes } from './superoffice-webhooks.ts';
 
 silenceSqliteExperimentalWarning();
@@ -85,170 +84,17 @@ for (const [flag, value] of Object.entries({ DURATION_MS, WARMUP_MS, CONNECTIONS
 }
 if (CLIENTS > CONNECTIONS) throw new Error('--clients must not exceed --connections');
 
-/** The server under load: where it listens, and its pid for /proc. */
-interface Target {
-  readonly host: string;
-  readonly port: number;
-  readonly pid: number;
-}
+const LOAD: LoadOptions = {
+  connections: CONNECTIONS,
+  pipelining: PIPELINING,
+  clients: CLIENTS,
+  warmupMs: WARMUP_MS,
+  durationMs: DURATION_MS,
+};
 
-/** CPU counters at one moment. */
-interface CpuSample {
-  readonly atMs: number;
-  readonly serverMs: number;
-  readonly generatorsMs: number;
-  readonly machine: ReturnType<typeof machineCpu>;
-  readonly selfMs: number;
-}
-
-/** One target's figures. */
-interface Measurement {
-  readonly label: string;
-  readonly windowMs: number;
-  /** Responses 2xx inside the window. */
-  readonly acceptedInWindow: number;
-  /** Responses 2xx over the whole run (warm-up and drain included), for the queue check. */
-  readonly acceptedTotal: number;
-  readonly sent: number;
-  readonly unanswered: number;
-  readonly socketErrors: number;
-  /** Non-2xx responses by status, over the whole run. */
-  readonly refused: Record<string, number>;
-  readonly latenciesMs: readonly number[];
-  readonly serverCpuMs: number;
-  readonly generatorsCpuMs: number;
-  /** Busy CPU time of everything else on the machine (other engineers, the kernel's loopback work). */
-  readonly restCpuMs: number;
-}
-
-/** Hooks a phase can run at the edges of the measuring window. */
-interface WindowHooks {
-  readonly atOpen?: () => Promise<void>;
-  readonly atClose?: () => Promise<void>;
-}
-
-function sampleCpu(serverPid: number, generators: readonly ChildProcess[]): CpuSample {
-  const self = process.cpuUsage();
-  return {
-    atMs: performance.now(),
-    serverMs: processCpuMs(serverPid),
-    generatorsMs: generators.reduce((sum, child) => sum + processCpuMs(child.pid!), 0),
-    machine: machineCpu(),
-    selfMs: (self.user + self.system) / 1000,
-  };
-}
-
-function is2xx(status: string): boolean {
-  return status.startsWith('2');
-}
-
-function sumStatuses(results: readonly LoadResult[], pick: (result: LoadResult) => Record<string, number>) {
-  const sums: Record<string, number> = {};
-  for (const result of results)
-    for (const [status, count] of Object.entries(pick(result))) sums[status] = (sums[status] ?? 0) + count;
-  return sums;
-}
-
-function countWhere(statuses: Record<string, number>, predicate: (status: string) => boolean): number {
-  return Object.entries(statuses).reduce((sum, [status, count]) => sum + (predicate(status) ? count : 0), 0);
-}
-
-/** Starts the load generators, waits until each is connected. */
-async function startGenerators(target: Target): Promise<ChildProcess[]> {
-  const script = new URL('./load-generator.ts', import.meta.url).pathname;
-  const generators = Array.from({ length: CLIENTS }, () =>
-    fork(script, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
-  );
-  await Promise.all(
-    generators.map(async (child, index) => {
-      const settings: LoadSettings = {
-        host: target.host,
-        port: target.port,
-        // Spread the connections over the generators; the first ones take the remainder.
-        connections: Math.floor(CONNECTIONS / CLIENTS) + (index < CONNECTIONS % CLIENTS ? 1 : 0),
-        pipelining: PIPELINING,
-        // Record ids of different generators never meet: each has a range of a billion.
-        firstKey: 1 + index * 1_000_000_000,
-      };
-      child.send({ type: 'start', settings } satisfies ToGenerator);
-      await nextMessage(child, 'ready');
-    }),
-  );
-  return generators;
-}
-
-/** Resolves with the child's next message of `type`; rejects when it fails or exits first. */
-function nextMessage<T extends FromGenerator['type']>(
-  child: ChildProcess,
-  type: T,
-): Promise<Extract<FromGenerator, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: FromGenerator) => {
-      if (message.type === type) {
-        cleanup();
-        resolve(message as Extract<FromGenerator, { type: T }>);
-      } else if (message.type === 'failed') {
-        cleanup();
-        reject(new Error(`load generator failed: ${message.message}`));
-      }
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`load generator exited (${code}) before sending "${type}"`));
-    };
-    const cleanup = () => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-/** Loads `target` for the warm-up and the window, then lets every request in flight finish. */
-async function measure(label: string, target: Target, hooks: WindowHooks = {}): Promise<Measurement> {
+function measure(label: string, target: Target, hooks?: WindowHooks): Promise<Measurement> {
   process.stdout.write(`  measuring: ${label}\n`);
-  const generators = await startGenerators(target);
-  try {
-    const broadcast = (type: 'window-open' | 'window-close' | 'stop') => {
-      for (const child of generators) child.send({ type } satisfies ToGenerator);
-    };
-    await sleep(WARMUP_MS);
-    broadcast('window-open');
-    const before = sampleCpu(target.pid, generators);
-    await hooks.atOpen?.();
-    await sleep(DURATION_MS - (performance.now() - before.atMs));
-    broadcast('window-close');
-    const after = sampleCpu(target.pid, generators);
-    await hooks.atClose?.();
-    const results = generators.map((child) => nextMessage(child, 'result'));
-    broadcast('stop');
-    const loads = (await Promise.all(results)).map((message) => message.result);
-    const windowStatuses = sumStatuses(loads, (result) => result.windowStatuses);
-    const totalStatuses = sumStatuses(loads, (result) => result.totalStatuses);
-    const serverCpuMs = after.serverMs - before.serverMs;
-    const generatorsCpuMs = after.generatorsMs - before.generatorsMs;
-    const selfCpuMs = after.selfMs - before.selfMs;
-    return {
-      label,
-      windowMs: after.atMs - before.atMs,
-      acceptedInWindow: countWhere(windowStatuses, is2xx),
-      acceptedTotal: countWhere(totalStatuses, is2xx),
-      sent: loads.reduce((sum, result) => sum + result.sent, 0),
-      unanswered: loads.reduce((sum, result) => sum + result.unanswered, 0),
-      socketErrors: loads.reduce((sum, result) => sum + result.socketErrors, 0),
-      refused: Object.fromEntries(Object.entries(totalStatuses).filter(([status]) => !is2xx(status))),
-      latenciesMs: loads.flatMap((result) => [...result.windowLatenciesMs]),
-      serverCpuMs,
-      generatorsCpuMs,
-      restCpuMs: Math.max(
-        0,
-        after.machine.busyMs - before.machine.busyMs - serverCpuMs - generatorsCpuMs - selfCpuMs,
-      ),
-    };
-  } finally {
-    for (const child of generators) if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  return measureLoad(label, target, LOAD, hooks);
 }
 
 async function measureBare(): Promise<Measurement> {

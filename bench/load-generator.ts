@@ -60,11 +60,14 @@ const STOP_GRACE_MS = 30_000;
 const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
 const CONTENT_LENGTH = /\r\ncontent-length:\s*(\d+)/i;
 const CONNECTION_CLOSE = /\r\nconnection:\s*close/i;
+const CHUNKED = /\r\ntransfer-encoding:\s*chunked/i;
 
 let settings: LoadSettings;
 let hostHeader = '';
 let nextKey = 0;
 let sending = true;
+/** Set once a failure is reported: nothing else is sent or counted. */
+let failed = false;
 let windowOpen = false;
 let sent = 0;
 let unanswered = 0;
@@ -78,6 +81,15 @@ let onIdle: (() => void) | undefined;
 
 function send(message: FromGenerator, sent?: () => void): void {
   process.send?.(message, undefined, undefined, sent);
+}
+
+/** Reports a failure to the parent and exits once the message is written. */
+function fail(message: string): void {
+  if (failed) return;
+  failed = true;
+  sending = false;
+  for (const lane of lanes) lane.socket.destroy();
+  send({ type: 'failed', message }, () => process.exit(1));
 }
 
 function recordLatency(ms: number): void {
@@ -131,21 +143,25 @@ class Lane {
 
   #receive(chunk: Buffer): void {
     let buffer = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    for (;;) {
+    // After an answer that closes the connection nothing more is answered on it (see #closed).
+    while (!this.#closing) {
       const headerEnd = buffer.indexOf(HEADER_END);
       if (headerEnd < 0) break;
       const head = buffer.toString('latin1', 0, headerEnd);
-      const length = CONTENT_LENGTH.exec(head)?.[1];
-      if (length === undefined) {
-        // Fastify answers with Content-Length; anything else would need a real parser. Say so, loudly.
-        send({ type: 'failed', message: `response without Content-Length: ${head.split('\r\n', 1)[0]}` });
-        process.exit(1);
+      if (CHUNKED.test(head)) {
+        fail(`chunked response, which this generator does not parse: ${head}`);
+        return;
       }
-      const end = headerEnd + HEADER_END.length + Number(length);
+      const length = CONTENT_LENGTH.exec(head)?.[1];
+      // Without a length (node's own 400 or 408 answers) the connection closes after the headers.
+      const end = headerEnd + HEADER_END.length + Number(length ?? 0);
       if (buffer.length < end) break;
       this.#answered(Number(head.slice(9, 12)));
-      if (CONNECTION_CLOSE.test(head)) this.#closing = true;
       buffer = buffer.subarray(end);
+      if (length === undefined || CONNECTION_CLOSE.test(head)) {
+        this.#closing = true;
+        this.socket.end();
+      }
     }
     this.#pending = buffer;
     this.fill();
@@ -162,9 +178,10 @@ class Lane {
   }
 
   #closed(): void {
+    if (failed) return;
     if (!this.#connected) {
-      send({ type: 'failed', message: `cannot connect to ${hostHeader}` });
-      process.exit(1);
+      fail(`cannot connect to ${hostHeader}`);
+      return;
     }
     unanswered += this.#sentAt.length;
     this.#sentAt.length = 0;
