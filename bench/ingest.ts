@@ -79,10 +79,23 @@ const FLOW = 'watch';
 const STOP_TIMEOUT_MS = 15_000;
 const GOALS = { ratio: 0.3, rate: 5_000, drainingRatio: 0.25 };
 
-for (const [flag, value] of Object.entries({ DURATION_MS, WARMUP_MS, CONNECTIONS, PIPELINING, CLIENTS })) {
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive number`);
+const POSITIVE = {
+  duration: DURATION_MS,
+  warmup: WARMUP_MS,
+  connections: CONNECTIONS,
+  pipelining: PIPELINING,
+  clients: CLIENTS,
+  workers: WORKERS,
+  backlog: BACKLOG,
+};
+for (const [flag, value] of Object.entries(POSITIVE)) {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number`);
 }
 if (CLIENTS > CONNECTIONS) throw new Error('--clients must not exceed --connections');
+for (const durability of DURABILITIES) {
+  if (durability !== 'process' && durability !== 'power')
+    throw new Error(`--durability takes process and/or power, not "${String(durability)}"`);
+}
 
 const LOAD: LoadOptions = {
   connections: CONNECTIONS,
