@@ -27,27 +27,16 @@
  * Linux only (it reads /proc).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { silenceSqliteExperimentalWarning } from '../src/cli/main.ts';
-import { jobRecordKey } from '../src/core/types.ts';
-import type { JobInput, JobState } from '../src/ports/queue.ts';
-import { JOB_STATES } from '../src/ports/queue.ts';
-import { percentile } from '../test/support/load.ts';
-import { startServe } from '../test/support/serve-process.ts';
-import type { ServeProcess } from '../test/support/serve-process.ts';
+import type { JobState } from '../src/ports/queue.ts';
+import { reportLines } from './ingest-report.ts';
+import type { Drain } from './ingest-report.ts';
 import { measureLoad } from './load-run.ts';
 import type { LoadOptions, Measurement, Target, WindowHooks } from './load-run.ts';
-import { BENCH_CONNECTION, BENCH_WEBHOOK_SECRET, webhookBodyBytes } from './superoffice-webhooks.ts';
-
-silenceSqliteExperimentalWarning();
-// Loaded after the warning filter is installed: node:sqlite warns when it is first imported.
-const { openSqliteBackend } = await import('../src/adapters/sqlite/index.ts');
-
-type Durability = 'process' | 'power';
+import { fillBacklog, queueCounts, withServe } from './serve-target.ts';
+import type { Durability } from './serve-target.ts';
+import { webhookBodyBytes } from './superoffice-webhooks.ts';
 
 const { values } = parseArgs({
   options: {
@@ -71,13 +60,6 @@ const CLIENTS = Number(values.clients);
 const DURABILITIES = (values.durability ?? (QUICK ? 'process' : 'process,power')).split(',') as Durability[];
 const WORKERS = Number(values.workers);
 const BACKLOG = Number(values.backlog ?? (QUICK ? 30_000 : 100_000));
-/** Below this share of one core, the bare route did not saturate the server: the client or the machine did. */
-const SATURATED_CORE_SHARE = 0.9;
-/** The name of the no-op flow the webhooks (and the backlog) feed. */
-const FLOW = 'watch';
-/** How long `crmsync serve` may take to stop on SIGTERM before it is killed (and the output says so). */
-const STOP_TIMEOUT_MS = 15_000;
-const GOALS = { ratio: 0.3, rate: 5_000, drainingRatio: 0.25 };
 
 const POSITIVE = {
   duration: DURATION_MS,
@@ -128,130 +110,11 @@ async function measureBare(): Promise<Measurement> {
   }
 }
 
-/** A config for `crmsync serve`: one SuperOffice connection (no vendor reachable) feeding a no-op flow. */
-function writeConfig(dir: string, durability: Durability): { configFile: string; dbPath: string } {
-  const entry = new URL('../src/index.ts', import.meta.url).href;
-  const configFile = join(dir, 'crmsync.config.ts');
-  const dbPath = join(dir, 'crmsync.db');
-  writeFileSync(
-    configFile,
-    `import { defineConfig } from '${entry}';
-export default defineConfig({
-  server: { host: '127.0.0.1', port: 0 },
-  store: { kind: 'sqlite', path: ${JSON.stringify(dbPath)}, durability: '${durability}' },
-  worker: { concurrency: ${WORKERS} },
-  log: { level: 'info' },
-  connections: {
-    ${BENCH_CONNECTION}: {
-      connector: 'superoffice',
-      // Never called: ingest does not reach the vendor, and the inspect flow reads nothing. Port 9 refuses.
-      options: {
-        clientId: 'bench', clientSecret: 'bench', refreshToken: 'bench', contextIdentifier: 'Cust26720',
-        authBaseUrl: 'http://127.0.0.1:9', apiAssociateId: 528, webhookSecret: '${BENCH_WEBHOOK_SECRET}',
-      },
-    },
-  },
-  flows: { ${FLOW}: { type: 'inspect', connections: ['${BENCH_CONNECTION}'] } },
-});\n`,
-  );
-  return { configFile, dbPath };
-}
-
-async function queueCounts(dbPath: string, durability: Durability): Promise<Record<JobState, number>> {
-  const backend = openSqliteBackend({ path: dbPath, durability });
-  try {
-    return await backend.queue.counts();
-  } finally {
-    await backend.close();
-  }
-}
-
-function totalJobs(counts: Record<JobState, number>): number {
-  return JOB_STATES.reduce((sum, state) => sum + counts[state], 0);
-}
-
-/** Stops serve with SIGTERM, or with SIGKILL after STOP_TIMEOUT_MS (and says so: SIGTERM should suffice). */
-async function stopServe(serve: ServeProcess): Promise<void> {
-  const stopped = serve.stop('SIGTERM');
-  const timedOut = await Promise.race([stopped.then(() => false), sleep(STOP_TIMEOUT_MS).then(() => true)]);
-  if (!timedOut) return;
-  process.stdout.write(`  WARNING: serve ignored SIGTERM for ${STOP_TIMEOUT_MS / 1000} s; killed it\n`);
-  await serve.stop('SIGKILL');
-}
-
-/** Every webhook answered 2xx must be a job: one job per webhook (new EventId and record each time). */
-async function checkQueue(dbPath: string, durability: Durability, expected: number): Promise<void> {
-  const queued = totalJobs(await queueCounts(dbPath, durability));
-  if (queued < expected) throw new Error(`LOST WEBHOOKS: ${expected} jobs expected, ${queued} in the queue`);
-  process.stdout.write(
-    queued === expected
-      ? `  check: all ${expected} jobs are in the queue (every accepted webhook, warm-up included)\n`
-      : `  check: ${queued} jobs for ${expected} expected: webhooks stored without an answer (none lost)\n`,
-  );
-}
-
-/** What a phase against `crmsync serve` measured, and how many jobs the queue must hold afterwards. */
-interface ServePhase {
-  readonly measurement: Measurement;
-  readonly expectedJobs: number;
-}
-
-/** Runs `phase` against a fresh `crmsync serve`, then stops it and checks the queue. */
-async function withServe(
-  durability: Durability,
-  workers: boolean,
-  phase: (target: Target, dbPath: string) => Promise<ServePhase>,
-): Promise<Measurement> {
-  const dir = mkdtempSync(join(tmpdir(), 'crmsync-bench-'));
-  try {
-    const { configFile, dbPath } = writeConfig(dir, durability);
-    const serve = await startServe({ configFile, args: workers ? [] : ['--no-workers'] });
-    let result: ServePhase;
-    try {
-      const url = new URL(serve.url);
-      result = await phase({ host: url.hostname, port: Number(url.port), pid: serve.child.pid! }, dbPath);
-    } finally {
-      await stopServe(serve);
-    }
-    // Checked once the server has stopped, so that every commit it made is visible.
-    await checkQueue(dbPath, durability, result.expectedJobs);
-    return result.measurement;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function measureServe(durability: Durability): Promise<Measurement> {
-  return withServe(durability, false, async (target) => {
+  return withServe({ durability, workers: 0 }, async (target) => {
     const measurement = await measure(`crmsync serve (durability ${durability})`, target);
     return { measurement, expectedJobs: measurement.acceptedTotal };
   });
-}
-
-/** Adds `count` no-op jobs for the flow, in group commits as ingest makes them. */
-async function fillBacklog(dbPath: string, durability: Durability, count: number): Promise<void> {
-  const backend = openSqliteBackend({ path: dbPath, durability });
-  try {
-    for (let start = 0; start < count; start += 1_000) {
-      const inputs: JobInput[] = [];
-      for (let index = start; index < Math.min(count, start + 1_000); index += 1) {
-        const ref = { connection: BENCH_CONNECTION, entityType: 'Contact', id: `backlog-${index}` };
-        inputs.push({ flow: FLOW, recordKey: jobRecordKey(FLOW, ref), payload: { ref, kind: 'updated' } });
-      }
-      await backend.queue.enqueueMany(inputs);
-    }
-  } finally {
-    await backend.close();
-  }
-}
-
-/** What the workers did around the draining window. */
-interface Drain {
-  /** Jobs still to do (pending, processing, awaiting a retry) when the window opened and when it closed. */
-  readonly waitingAtOpen: number;
-  readonly waitingAtClose: number;
-  /** Jobs finished during the window: backlog and webhook jobs alike. */
-  readonly finishedInWindow: number;
 }
 
 /**
@@ -262,7 +125,7 @@ async function measureDraining(durability: Durability): Promise<{ measurement: M
   let drain: Drain = { waitingAtOpen: 0, waitingAtClose: 0, finishedInWindow: 0 };
   const waiting = (counts: Record<JobState, number>) => counts.PENDING + counts.PROCESSING + counts.FAILED;
   const finished = (counts: Record<JobState, number>) => counts.COMPLETED + counts.SKIPPED + counts.DEAD;
-  const measurement = await withServe(durability, true, async (target, dbPath) => {
+  const measurement = await withServe({ durability, workers: WORKERS }, async (target, dbPath) => {
     process.stdout.write(`  adding a backlog of ${BACKLOG} no-op jobs\n`);
     await fillBacklog(dbPath, durability, BACKLOG);
     let atOpen: Record<JobState, number> | undefined;
@@ -284,78 +147,6 @@ async function measureDraining(durability: Durability): Promise<{ measurement: M
   return { measurement, drain };
 }
 
-function rateOf(measurement: Measurement): number {
-  return (measurement.acceptedInWindow / measurement.windowMs) * 1000;
-}
-
-function coreShare(cpuMs: number, measurement: Measurement): number {
-  return cpuMs / measurement.windowMs;
-}
-
-function percent(share: number): string {
-  return `${Math.round(share * 100)} %`;
-}
-
-const COLUMNS = [
-  ['target', 46],
-  ['webhooks/s', 10],
-  ['p50 ms', 8],
-  ['p99 ms', 8],
-  ['ratio', 6],
-  ['server CPU', 11],
-  ['CPU/webhook', 12],
-  ['CPU ratio', 10],
-  ['generator CPU', 14],
-  ['rest of machine', 16],
-] as const;
-
-function row(cells: readonly string[]): string {
-  return cells
-    .map((cell, index) => (index === 0 ? cell.padEnd(COLUMNS[0][1]) : cell.padStart(COLUMNS[index]![1])))
-    .join(' ');
-}
-
-/** Server CPU time per accepted webhook in microseconds (undefined when none was accepted). */
-function cpuPerWebhookUs(measurement: Measurement): number | undefined {
-  return measurement.acceptedInWindow === 0
-    ? undefined
-    : (measurement.serverCpuMs * 1000) / measurement.acceptedInWindow;
-}
-
-function format(measurement: Measurement, ceiling: Measurement): string {
-  const answered = measurement.latenciesMs.length > 0;
-  const cpu = cpuPerWebhookUs(measurement);
-  const ceilingCpu = cpuPerWebhookUs(ceiling);
-  return row([
-    measurement.label,
-    Math.round(rateOf(measurement)).toString(),
-    answered ? percentile(measurement.latenciesMs, 50).toFixed(2) : '-',
-    answered ? percentile(measurement.latenciesMs, 99).toFixed(2) : '-',
-    (rateOf(measurement) / rateOf(ceiling)).toFixed(2),
-    percent(coreShare(measurement.serverCpuMs, measurement)),
-    cpu === undefined ? '-' : `${Math.round(cpu)} µs`,
-    cpu === undefined || ceilingCpu === undefined ? '-' : (ceilingCpu / cpu).toFixed(2),
-    percent(coreShare(measurement.generatorsCpuMs, measurement)),
-    percent(coreShare(measurement.restCpuMs, measurement)),
-  ]);
-}
-
-/** Lines about what went wrong in a measurement: refusals, lost answers, socket errors. */
-function problems(measurement: Measurement): string[] {
-  const lines: string[] = [];
-  const refused = Object.entries(measurement.refused);
-  if (refused.length > 0) {
-    const list = refused.map(([status, count]) => `${count} x ${status}`).join(', ');
-    lines.push(`WARNING: ${measurement.label}: answers other than 2xx: ${list}`);
-  }
-  if (measurement.unanswered > 0 || measurement.socketErrors > 0) {
-    lines.push(
-      `WARNING: ${measurement.label}: ${measurement.unanswered} requests unanswered, ${measurement.socketErrors} socket errors`,
-    );
-  }
-  return lines;
-}
-
 process.stdout.write(
   [
     `ingest benchmark: SuperOffice contact.changed webhooks, ${webhookBodyBytes()}-byte signed bodies, each a new EventId and record`,
@@ -368,52 +159,16 @@ process.stdout.write(
 );
 
 const ceiling = await measureBare();
-const rows: Measurement[] = [];
-for (const durability of DURABILITIES) rows.push(await measureServe(durability));
-const draining = await measureDraining(DURABILITIES[0] ?? 'process');
-const all = [ceiling, ...rows, draining.measurement];
-
-const { drain } = draining;
-const lines = [
-  '',
-  row(COLUMNS.map(([title]) => title)),
-  ...all.map((measurement) => format(measurement, ceiling)),
-  '',
-  '  CPU columns are shares of one core: the server (all its threads), the load generator(s), and everything',
-  '  else on the machine (other processes, the kernel). CPU/webhook: server CPU time per accepted webhook;',
-  "  CPU ratio: the bare route's CPU/webhook over this one, the ratio to expect at full load, and less",
-  '  disturbed by a busy machine than the rate ratio.',
-  `  draining: ${drain.waitingAtOpen} jobs waiting when the window opened, ${drain.waitingAtClose} when it closed; ` +
-    `${drain.finishedInWindow} finished in it (${Math.round((drain.finishedInWindow / draining.measurement.windowMs) * 1000)}/s, backlog and webhook jobs)`,
-];
-
-const warnings = all.flatMap(problems);
-const ceilingShare = coreShare(ceiling.serverCpuMs, ceiling);
-const saturated = ceilingShare >= SATURATED_CORE_SHARE;
-if (!saturated) {
-  warnings.push(
-    `WARNING: THE BARE ROUTE DID NOT SATURATE THE SERVER: it used ${percent(ceilingShare)} of a core (< ${percent(SATURATED_CORE_SHARE)}).`,
-    '  Its rate, and so every ratio, measures the load generator or a busy machine, not the server.',
-    '  See "generator CPU" and "rest of machine"; try more --connections, --pipelining or a quieter machine.',
-  );
-}
-if (drain.waitingAtClose === 0) {
-  warnings.push(
-    `WARNING: the backlog ran out before the draining window closed: the workers were not draining all along; raise --backlog above ${BACKLOG}`,
-  );
-}
-
-// The goals are judged on the default durability when it was measured.
-const judged = rows[Math.max(0, DURABILITIES.indexOf('process'))]!;
-const ratio = rateOf(judged) / rateOf(ceiling);
-const drainingRatio = rateOf(draining.measurement) / rateOf(ceiling);
-const verdict = (met: boolean) => (met ? 'met' : 'NOT met') + (saturated ? '' : ' (ceiling not saturated)');
-lines.push(
-  '',
-  `goals (issue 9, for a quiet machine), ${judged.label}:`,
-  `  ratio >= ${GOALS.ratio}: ${verdict(ratio >= GOALS.ratio)} (${ratio.toFixed(2)})`,
-  `  >= ${GOALS.rate} webhooks/s: ${verdict(rateOf(judged) >= GOALS.rate)} (${Math.round(rateOf(judged))}/s)`,
-  `  with workers draining, ratio >= ${GOALS.drainingRatio}: ${verdict(drainingRatio >= GOALS.drainingRatio)} (${drainingRatio.toFixed(2)})`,
-);
-if (warnings.length > 0) lines.push('', ...warnings);
-process.stdout.write(`${lines.join('\n')}\n`);
+const serve: Measurement[] = [];
+for (const durability of DURABILITIES) serve.push(await measureServe(durability));
+const draining = await measureDraining(DURABILITIES[0]!);
+const lines = reportLines({
+  ceiling,
+  serve,
+  // The goals are judged on the default durability when it was measured.
+  judged: serve[Math.max(0, DURABILITIES.indexOf('process'))]!,
+  draining: draining.measurement,
+  drain: draining.drain,
+  backlog: BACKLOG,
+});
+process.stdout.write(`\n${lines.join('\n')}\n`);
