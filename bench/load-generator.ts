@@ -134,7 +134,10 @@ class Lane {
     if (this.#closing) return;
     this.socket.cork();
     while (sending && this.#sentAt.length < settings.pipelining) {
-      this.socket.write(signedWebhookRequest(nextKey++, hostHeader));
+      const request = signedWebhookRequest(nextKey++, hostHeader);
+      // Corked: the head and the body leave in one write.
+      this.socket.write(request.head, 'latin1');
+      this.socket.write(request.body);
       this.#sentAt.push(performance.now());
       sent += 1;
     }
