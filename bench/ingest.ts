@@ -27,9 +27,11 @@
  * Linux only (it reads /proc).
  */
 import { spawn } from 'node:child_process';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { JobState } from '../src/ports/queue.ts';
+import { machineCpu } from './cpu.ts';
 import { reportLines } from './ingest-report.ts';
 import type { Drain } from './ingest-report.ts';
 import { measureLoad } from './load-run.ts';
@@ -147,13 +149,21 @@ async function measureDraining(durability: Durability): Promise<{ measurement: M
   return { measurement, drain };
 }
 
+/** CPU busy on this machine before the run, in cores: other load makes every figure below noisy. */
+async function busyCores(): Promise<number> {
+  const before = machineCpu();
+  await sleep(1_000);
+  const after = machineCpu();
+  return ((after.busyMs - before.busyMs) / (after.totalMs - before.totalMs)) * availableParallelism();
+}
+
+const busy = await busyCores();
 process.stdout.write(
   [
     `ingest benchmark: SuperOffice contact.changed webhooks, ${webhookBodyBytes()}-byte signed bodies, each a new EventId and record`,
     `  ${DURATION_MS / 1000} s per target after ${WARMUP_MS / 1000} s of warm-up; ${CONNECTIONS} connections x pipelining ${PIPELINING} = ${CONNECTIONS * PIPELINING} in flight, from ${CLIENTS} load-generator process(es)`,
-    `  Node ${process.versions.node}; ${availableParallelism()} cores; load average ${loadavg()
-      .map((load) => load.toFixed(2))
-      .join(' ')}`,
+    `  Node ${process.versions.node}; ${availableParallelism()} cores, ${busy.toFixed(2)} of them busy before the run` +
+      (busy > 0.2 ? ' (NOT QUIET: expect noisy figures)' : ' (quiet)'),
     '',
   ].join('\n'),
 );
