@@ -115,8 +115,8 @@ export function reportLines(run: IngestRun): string[] {
     '',
     '  CPU columns are shares of one core: the server (all its threads), the load generator(s), and everything',
     '  else on the machine (other processes, the kernel). CPU/webhook: server CPU time per accepted webhook;',
-    "  CPU ratio: the bare route's CPU/webhook over this one, the ratio to expect at full load, and less",
-    '  disturbed by a busy machine than the rate ratio.',
+    "  CPU ratio: the bare route's CPU/webhook over this one, an estimate of the ratio at full load (CPU time",
+    '  per webhook grows on a busy machine too, so it is no cure for noise).',
     `  draining: ${drain.waitingAtOpen} jobs waiting when the window opened, ${drain.waitingAtClose} when it closed; ` +
       `${drain.finishedInWindow} finished in it (${Math.round((drain.finishedInWindow / draining.windowMs) * 1000)}/s, backlog and webhook jobs)`,
   ];
@@ -140,7 +140,8 @@ export function reportLines(run: IngestRun): string[] {
   const ratio = rateOf(run.judged) / rateOf(ceiling);
   const drainingRatio = rateOf(draining) / rateOf(ceiling);
   const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
-  const ratioVerdict = (met: boolean) => verdict(met) + (saturated ? '' : ' (ceiling not saturated)');
+  const ratioVerdict = (met: boolean) =>
+    saturated ? verdict(met) : 'not judged, the ceiling was not saturated';
   lines.push(
     '',
     `goals (issue 9, for a quiet machine), ${run.judged.label}:`,
