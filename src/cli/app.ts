@@ -9,9 +9,11 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { openBackend } from '../adapters/index.ts';
+import { InProcessApiBudgets } from '../connectors/shared/api-budget.ts';
 import { configFolder } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
 import { HandlerRegistry } from '../engine/handlers.ts';
+import { retentionTask } from '../engine/retention.ts';
 import { Scheduler } from '../engine/scheduler.ts';
 import type { ScheduleDefinition } from '../engine/scheduler.ts';
 import { WorkerPool } from '../engine/worker-pool.ts';
@@ -21,11 +23,10 @@ import type { ApiCallRecorder, Connector } from '../ports/connector.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Queue } from '../ports/queue.ts';
 import { buildServer } from '../server/app.ts';
+import { DEAD_LETTER_FLOW, deadLetterHandler } from '../server/dead-letters.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { connectorFactories, flowTypes } from './registry.ts';
 import { countApiCallInCurrentRun } from '../engine/run-scope.ts';
-
-const DAY_MS = 86_400_000;
 
 /** A running instance. */
 export interface RunningApp {
@@ -46,12 +47,16 @@ export interface AppDependencies {
   readonly workers?: boolean;
 }
 
-/** Creates one connector per configured connection. */
+/**
+ * Creates one connector per configured connection. They share the process's API budgets, so that every
+ * caller of one connection (all workers) takes from one token bucket and waits out one 429 pause.
+ */
 export function createConnectors(
   config: Pick<Config, 'connections'>,
   deps: { backend: Backend; clock: Clock; logger: Logger; apiCalls: ApiCallRecorder },
 ): Map<string, Connector> {
   const connectors = new Map<string, Connector>();
+  const apiBudgets = new InProcessApiBudgets({ clock: deps.clock });
   for (const connection of config.connections.values()) {
     const factory = connectorFactories.get(connection.connector);
     // validateConfig rejected unknown connector kinds already.
@@ -65,6 +70,7 @@ export function createConnectors(
         logger: deps.logger.child({ connection: connection.name }),
         apiCalls: deps.apiCalls,
         state: deps.backend.store.connectorState,
+        apiBudgets,
       }),
     );
   }
@@ -137,6 +143,7 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
   }
   const pool = new WorkerPool({
     queue: backend.queue,
+    attempts: backend.attempts,
     store: backend.store,
     handlers,
     clock,
@@ -148,6 +155,11 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
     observer: metrics,
   });
 
+  const routes = routeConnections(config);
+  // Enqueues from the server and from dead-letter replays wake idle workers at once.
+  const ingestQueue = wakingQueue(backend.queue, () => pool.wake());
+  handlers.register(DEAD_LETTER_FLOW, deadLetterHandler({ connectors, routes, queue: ingestQueue }));
+
   const scheduler = new Scheduler({
     locks: backend.locks,
     checkpoints: backend.store.checkpoints,
@@ -158,28 +170,24 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
   scheduler.add({
     name: 'retention',
     cron: config.retention.cron,
-    task: async () => {
-      const now = clock.now();
-      const jobs = await backend.queue.prune(now - config.retention.jobsDays * DAY_MS);
-      const runs = await backend.store.runs.prune(now - config.retention.runsDays * DAY_MS);
-      const ledger = await backend.store.ledger.prune(now - config.retention.ledgerDays * DAY_MS);
-      logger.info({ jobs, runs, ledger }, 'retention: pruned old jobs, runs and ledger entries');
-    },
+    task: retentionTask(backend, config.retention, clock),
   });
 
   const server = await buildServer({
     connectors,
-    routes: routeConnections(config),
+    routes,
     backend: {
       store: backend.store,
       locks: backend.locks,
-      queue: wakingQueue(backend.queue, () => pool.wake()),
+      attempts: backend.attempts,
+      queue: ingestQueue,
       close: () => backend.close(),
     },
     metrics,
     logger,
     clock,
     bodyLimitBytes: config.server.bodyLimitBytes,
+    timeouts: config.server.timeouts,
     ingest: config.server.ingest,
     token: config.server.token,
     host: config.server.host,

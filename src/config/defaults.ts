@@ -13,6 +13,15 @@ export const DEFAULTS = {
     port: 8787,
     /** Largest accepted webhook body; larger ones are answered 413. */
     bodyLimitBytes: 1_048_576,
+    /** How long a client may take; slower connections are answered 408 and closed. */
+    timeouts: {
+      /** A request's line and headers must arrive within this. */
+      headersMs: 10_000,
+      /** The whole request, body included, must arrive within this. */
+      requestMs: 30_000,
+      /** An idle kept-alive connection is closed after this. */
+      keepAliveMs: 5_000,
+    },
     ingest: {
       /** Most inputs one group commit holds. */
       maxBatch: 512,

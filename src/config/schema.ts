@@ -21,6 +21,18 @@ const serverSchema = z.strictObject({
   bodyLimitBytes: z.number().int().positive().default(DEFAULTS.server.bodyLimitBytes),
   /** Bearer token for the control API and /metrics; required when host is not loopback. */
   token: z.string().min(16, 'use at least 16 characters').optional(),
+  timeouts: z
+    .strictObject({
+      headersMs: z.number().int().min(100).default(DEFAULTS.server.timeouts.headersMs),
+      requestMs: z.number().int().min(100).default(DEFAULTS.server.timeouts.requestMs),
+      keepAliveMs: z.number().int().min(100).default(DEFAULTS.server.timeouts.keepAliveMs),
+    })
+    // Node refuses a headers timeout longer than the request timeout.
+    .refine((timeouts) => timeouts.headersMs <= timeouts.requestMs, {
+      message: 'headersMs must not exceed requestMs',
+      path: ['headersMs'],
+    })
+    .prefault({}),
   ingest: z
     .strictObject({
       maxBatch: z.number().int().positive().max(10_000).default(DEFAULTS.server.ingest.maxBatch),

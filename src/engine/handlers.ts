@@ -22,8 +22,12 @@ export interface RunContext {
   /** 1 for the first attempt of the job. */
   readonly attempt: number;
   /**
-   * Aborted when the run must stop: the worker's shutdown deadline passed or the job's lease was lost. The
-   * result of an aborted run is discarded, so a handler should stop at its next await and not write more.
+   * Aborted when the run must stop: the worker's shutdown deadline passed (`WORKER_SHUTDOWN`), the job's
+   * lease was lost (`QUEUE_LEASE_LOST`), or no heartbeat succeeded before the lease could run out
+   * (`LEASE_EXPIRED`), after which another worker may run the same record. The result of an aborted run is
+   * discarded, so a handler stops at its next await and writes nothing more. A handler must pass this signal
+   * to every port call that can be slow (`Connector.read`/`write`/`list` as `{ signal }`, the enricher), so
+   * that vendor requests, rate-limit waits and retry sleeps stop with the run instead of writing late.
    */
   readonly signal: AbortSignal;
   readonly clock: Clock;
@@ -31,6 +35,12 @@ export interface RunContext {
   readonly logger: Logger;
   /** Records the record's human-readable names as soon as the handler knows them (late name resolution). */
   setNames(names: RunNames): Promise<void>;
+  /**
+   * Records, durably, the field changes the run is about to write; call it right before each vendor write.
+   * If the attempt dies after the vendor took the write, the next attempt finds the values there and skips
+   * as "up to date": the dead attempt's run still shows what it attempted (`Run.intendedChanges`).
+   */
+  recordIntent(changes: readonly FieldChange[]): Promise<void>;
   /**
    * Counts one vendor API call made by this run (stored with the run). Calls reported to the connectors'
    * ApiCallRecorder during the run are counted automatically (see run-scope.ts).

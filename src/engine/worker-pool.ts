@@ -1,23 +1,26 @@
 /**
  * The worker pool: N independent loops that lease jobs from the queue and run them through the handler of
- * their flow, recording each attempt as a run. Per job: `runs.start` -> handler -> `runs.finish` -> the queue
- * learns the outcome (`complete` or `fail`). A heartbeat keeps the lease while the handler works; a lost
- * lease aborts the handler and discards its result, because another worker may own the job by then.
+ * their flow, recording each attempt as a run. Per job two durable steps (JobAttempts): `begin` leases the
+ * job and starts its run, the handler works, `end` records the run's outcome and settles the job (complete,
+ * fail with retry or DEAD, or release). A heartbeat keeps the lease while the handler works; once the lease
+ * is lost, or may have run out because heartbeats kept failing, the run is aborted and its result discarded,
+ * because another worker may own the job by then.
  *
  * Shutdown is graceful: `stop()` takes no new jobs, lets in-flight jobs finish until a deadline, then aborts
  * and releases the rest so another instance picks them up without counting the attempt.
  */
 import { constants as osConstants, hostname } from 'node:os';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { BackoffPolicy } from '../core/backoff.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import { CrmsyncError, LeaseLostError, describeError } from '../core/errors.ts';
-import type { RecordRef, RunOutcome } from '../core/types.ts';
+import type { RunOutcome } from '../core/types.ts';
+import type { BegunAttempt, JobAttempts, JobSettlement } from '../ports/backend.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { LeasedJob, Queue } from '../ports/queue.ts';
 import type { RunFinish, Store } from '../ports/store.ts';
 import type { HandlerRegistry, HandlerResult, RunContext, RunNames } from './handlers.ts';
-import { parseJobRecordKey } from '../core/types.ts';
 import { withinRun } from './run-scope.ts';
 
 /** One finished run, as reported to the {@link RunObserver}. */
@@ -34,7 +37,11 @@ export interface RunObserver {
 
 /** Options of {@link WorkerPool}. */
 export interface WorkerPoolOptions {
+  /** Heartbeats, and failing a job that names no record. */
   readonly queue: Queue;
+  /** Begins and ends attempts: lease + run start, run outcome + settlement. */
+  readonly attempts: JobAttempts;
+  /** Run names and intents, and the run of an attempt whose lease is gone. */
   readonly store: Store;
   readonly handlers: Pick<HandlerRegistry, 'resolve'>;
   readonly clock: Clock;
@@ -45,6 +52,12 @@ export interface WorkerPoolOptions {
   readonly leaseMs: number;
   /** Heartbeat interval; default leaseMs / 3, so two missed beats still keep the lease. */
   readonly heartbeatMs?: number;
+  /**
+   * How long before the lease could run out a run is aborted when no heartbeat has succeeded since (the
+   * local deadline is the send time of the last good beat + leaseMs - this margin); default leaseMs / 5, at
+   * most 5 s. The margin covers clock drift and the time the abort takes to reach the handler.
+   */
+  readonly leaseMarginMs?: number;
   /** How long an idle loop waits before polling again; {@link WorkerPool.wake} cuts the wait short. */
   readonly pollMs: number;
   /** Prefix of the worker ids stored with leases; default `host:pid`. Loop n is `${prefix}:${n}`. */
@@ -73,6 +86,20 @@ export class WorkerShutdownError extends CrmsyncError {
   }
 }
 
+/**
+ * The abort reason of runs whose heartbeats kept failing (e.g. "database is locked") until the local lease
+ * deadline: the queue may hand the job to another worker any moment, so the run must stop writing now.
+ */
+export class LeaseExpiredError extends CrmsyncError {
+  constructor(jobId: string, deadline: number) {
+    super(
+      'LEASE_EXPIRED',
+      `No heartbeat for job ${jobId} succeeded before ${new Date(deadline).toISOString()}, shortly before its lease could run out; the run was aborted so that no other worker runs the record at the same time.`,
+      { retryable: true },
+    );
+  }
+}
+
 const DEFAULT_BACKEND_RETRY: BackoffPolicy = { baseMs: 250, maxMs: 30_000, jitter: 0.2 };
 
 /** What a run reported while it worked: its vendor API calls and the names it learnt. */
@@ -95,7 +122,7 @@ interface Sleeper {
   readonly resolve: () => void;
 }
 
-/** A run recorded by `runs.start`. */
+/** A run recorded by `attempts.begin`. */
 interface StartedRun {
   readonly id: string;
   readonly startedAt: number;
@@ -109,6 +136,7 @@ type HandlerOutcome =
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #heartbeatMs: number;
+  readonly #leaseMarginMs: number;
   readonly #workerIdPrefix: string;
   readonly #inFlight = new Set<InFlight>();
   readonly #sleepers = new Set<Sleeper>();
@@ -124,6 +152,13 @@ export class WorkerPool {
     }
     this.#options = options;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(options.leaseMs / 3));
+    this.#leaseMarginMs = options.leaseMarginMs ?? Math.min(5_000, Math.floor(options.leaseMs / 5));
+    if (this.#heartbeatMs >= options.leaseMs - this.#leaseMarginMs) {
+      // Every run would be aborted by its lease deadline before its first heartbeat.
+      throw new RangeError(
+        `heartbeatMs (${this.#heartbeatMs}) must be below leaseMs - leaseMarginMs (${options.leaseMs - this.#leaseMarginMs})`,
+      );
+    }
     this.#workerIdPrefix = options.workerIdPrefix ?? `${hostname()}:${process.pid}`;
   }
 
@@ -177,23 +212,25 @@ export class WorkerPool {
   }
 
   async #loop(workerId: string): Promise<void> {
-    const { queue, leaseMs, pollMs, logger } = this.#options;
+    const { attempts, clock, leaseMs, pollMs, logger } = this.#options;
     let backendFailures = 0;
     while (!this.#stopping) {
+      // A job that needs no I/O (node:sqlite is synchronous) settles every await as a microtask, so a loop
+      // running a backlog back to back would never let timers, sockets or signals in. One macrotask per
+      // job gives them their turn: webhooks, /healthz, heartbeats and SIGTERM are served while jobs drain.
+      await nextMacrotask();
+      if (this.#stopping) break;
       const generation = this.#wakeGeneration;
       try {
-        const job = await queue.dequeue({ workerId, leaseMs });
+        // The lease runs from no earlier than now: the local lease deadline counts from here.
+        const leasedAt = clock.now();
+        const attempt = await attempts.begin({ workerId, leaseMs });
         backendFailures = 0;
-        if (job === null) {
+        if (attempt === null) {
           if (generation === this.#wakeGeneration) await this.#sleep(pollMs, true);
           continue;
         }
-        if (this.#stopping) {
-          // stop() came while this dequeue was under way: give the job back untouched.
-          await this.#release(job);
-          break;
-        }
-        await this.#process(job);
+        await this.#process(attempt, leasedAt);
       } catch (error) {
         backendFailures += 1;
         const delayMs = backoffDelay(
@@ -228,27 +265,24 @@ export class WorkerPool {
   }
 
   /**
-   * Runs one leased job to the end. Handler errors become FAILED runs; only backend errors (recording the
-   * run, telling the queue) escape, for the loop to back off. The lease then runs out and the job re-runs.
+   * Runs one begun attempt to the end. Handler errors become FAILED runs; only backend errors (recording the
+   * outcome) escape, for the loop to back off. The lease then runs out and the job re-runs.
    */
-  async #process(job: LeasedJob): Promise<void> {
-    const key = parseJobRecordKey(job.recordKey);
-    if (key === null) {
+  async #process({ job, run }: BegunAttempt, leasedAt: number): Promise<void> {
+    if (run === null) {
       // Without a record ref no run can be recorded; the DEAD job's error tells operators why.
       const message = `Job record key "${job.recordKey}" is not flow|connection/type/id.`;
-      await this.#settle(job, () =>
-        this.#options.queue.fail(job.id, job.leaseToken, {
-          error: { code: 'RECORD_KEY_INVALID', message },
-          retryable: false,
-        }),
-      );
+      await this.#options.queue
+        .fail(job.id, job.leaseToken, { error: { code: 'RECORD_KEY_INVALID', message }, retryable: false })
+        .catch((error: unknown) => {
+          if (!(error instanceof LeaseLostError)) throw error;
+        });
       return;
     }
     const entry: InFlight = { job, controller: new AbortController(), phase: 'running' };
     this.#inFlight.add(entry);
-    const stopHeartbeat = this.#startHeartbeat(entry);
+    const stopHeartbeat = this.#startHeartbeat(entry, leasedAt);
     try {
-      const run = await this.#startRun(job, key.ref);
       const tally: RunTally = { apiCalls: 0, names: {} };
       const outcome = await this.#runHandler(job, {
         runId: run.id,
@@ -266,6 +300,7 @@ export class WorkerPool {
           tally.names = { ...tally.names, ...names };
           return this.#options.store.runs.setNames(run.id, names);
         },
+        recordIntent: (changes) => this.#options.store.runs.recordIntent(run.id, changes),
         countApiCall: () => {
           tally.apiCalls += 1;
         },
@@ -279,42 +314,59 @@ export class WorkerPool {
     }
   }
 
-  async #startRun(job: LeasedJob, ref: RecordRef): Promise<StartedRun> {
-    const startedAt = this.#options.clock.now();
-    try {
-      const id = await this.#options.store.runs.start({
-        jobId: job.id,
-        flow: job.flow,
-        ref,
-        attempt: job.attempts,
-        startedAt,
-      });
-      return { id, startedAt };
-    } catch (error) {
-      // The store is down: give the attempt back rather than let the lease expire and count it. If the
-      // queue is down too, the lease expires anyway; the store error is the one worth reporting.
-      await this.#release(job).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  /** Records the run's outcome, then tells the queue: complete, fail (retry or DEAD), or release. */
+  /**
+   * Records the run's outcome and settles the job in one step (complete, fail with retry or DEAD, release);
+   * when the lease is gone, records only the run and leaves the job to the queue's lease recovery.
+   */
   async #conclude(job: LeasedJob, run: StartedRun, outcome: HandlerOutcome, tally: RunTally): Promise<void> {
-    const finishRun = (finish: Omit<RunFinish, 'finishedAt' | 'apiCalls'>) =>
-      this.#finishRun(job.flow, run, { ...finish, apiCalls: tally.apiCalls });
-    const { queue, logger } = this.#options;
+    const { logger } = this.#options;
+    const finishedAt = this.#options.clock.now();
+    const finish = (result: Omit<RunFinish, 'finishedAt' | 'apiCalls'>): RunFinish => ({
+      ...result,
+      apiCalls: tally.apiCalls,
+      finishedAt,
+    });
 
-    if ('result' in outcome) {
-      const { result } = outcome;
-      const skipped = result.outcome === 'SKIPPED';
-      await finishRun({
-        outcome: result.outcome,
-        reason: result.reason ?? null,
-        changes: skipped ? [] : (result.changes ?? []),
-      });
-      await this.#settle(job, () =>
-        queue.complete(job.id, job.leaseToken, skipped ? 'SKIPPED' : 'COMPLETED'),
+    if ('aborted' in outcome && leaseIsGone(outcome.aborted)) {
+      // Another worker may own the job by now: settling it is not ours to do. The run ends as FAILED,
+      // unless the queue's lease recovery ended it already.
+      await this.#options.store.runs.finish(
+        run.id,
+        finish({ outcome: 'FAILED', error: toJobError(outcome.aborted) }),
       );
+      logger.warn(
+        { jobId: job.id, runId: run.id, code: describeError(outcome.aborted).code },
+        'lease lost or about to run out while running: result discarded, the job runs again',
+      );
+      this.#observe(job.flow, run, 'FAILED', finishedAt);
+      return;
+    }
+
+    const { result, settlement } = settlementOf(outcome);
+    if ('error' in outcome) {
+      const { code, message, retryable } = describeError(outcome.error);
+      logger.warn(
+        { jobId: job.id, runId: run.id, flow: job.flow, attempt: job.attempts, code, retryable },
+        `run failed: ${message}`,
+      );
+    }
+    const ended = await this.#options.attempts.end({
+      jobId: job.id,
+      leaseToken: job.leaseToken,
+      runId: run.id,
+      run: finish(result),
+      job: settlement,
+    });
+    if (ended === 'lease-lost') {
+      logger.warn(
+        { jobId: job.id, runId: run.id },
+        'lease lost before the outcome was recorded: result discarded',
+      );
+      this.#observe(job.flow, run, 'FAILED', finishedAt);
+      return;
+    }
+    this.#observe(job.flow, run, result.outcome, finishedAt);
+    if ('result' in outcome) {
       // One line per run, so the log alone shows what happened to every record.
       logger.info(
         {
@@ -326,42 +378,16 @@ export class WorkerPool {
           ...(tally.names.ownerName != null && { owner: tally.names.ownerName }),
           outcome: result.outcome,
           reason: result.reason ?? null,
-          changes: skipped ? 0 : (result.changes?.length ?? 0),
+          changes: result.changes?.length ?? 0,
           apiCalls: tally.apiCalls,
         },
         'run finished',
       );
-      return;
     }
+  }
 
-    if ('aborted' in outcome) {
-      await finishRun({ outcome: 'FAILED', error: toJobError(outcome.aborted) });
-      if (outcome.aborted instanceof LeaseLostError) {
-        logger.warn(
-          { jobId: job.id, runId: run.id },
-          'lease lost while running: result discarded, another worker redoes the job',
-        );
-      } else {
-        await this.#release(job);
-      }
-      return;
-    }
-
-    const { error } = outcome;
-    const { code, message, retryable } = describeError(error);
-    const retryAfterMs = error instanceof CrmsyncError ? error.retryAfterMs : undefined;
-    logger.warn(
-      { jobId: job.id, runId: run.id, flow: job.flow, attempt: job.attempts, code, retryable },
-      `run failed: ${message}`,
-    );
-    await finishRun({ outcome: 'FAILED', error: { code, message } });
-    await this.#settle(job, () =>
-      queue.fail(job.id, job.leaseToken, {
-        error: { code, message },
-        retryable,
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      }),
-    );
+  #observe(flow: string, run: StartedRun, outcome: RunOutcome, finishedAt: number): void {
+    this.#options.observer?.runFinished({ flow, outcome, durationMs: finishedAt - run.startedAt });
   }
 
   /**
@@ -385,62 +411,100 @@ export class WorkerPool {
     return Promise.race([handled, aborted]);
   }
 
-  /** Keeps the lease alive; a LeaseLostError aborts the run. Returns the function that stops it. */
-  #startHeartbeat(entry: InFlight): () => void {
-    const { queue, leaseMs, logger } = this.#options;
+  /**
+   * Keeps the lease alive. The run is aborted when a heartbeat finds the lease lost, and also when no
+   * heartbeat has succeeded by the local deadline (send time of the last good beat + leaseMs - margin):
+   * after that the queue may hand the job to another worker at any moment, whatever made the beats fail.
+   * Returns the function that stops both timers.
+   */
+  #startHeartbeat(entry: InFlight, leasedAt: number): () => void {
+    const { queue, clock, leaseMs, logger } = this.#options;
     const { job, controller } = entry;
     let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
+    let beatTimer: NodeJS.Timeout | undefined;
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    const abort = (reason: CrmsyncError) => {
+      if (!stopped) controller.abort(reason);
+    };
+    const armDeadline = (leaseFrom: number) => {
+      clearTimeout(deadlineTimer);
+      const deadline = leaseFrom + leaseMs - this.#leaseMarginMs;
+      const delayMs = Math.max(0, deadline - clock.now());
+      deadlineTimer = setTimeout(() => abort(new LeaseExpiredError(job.id, deadline)), delayMs);
+    };
     const beat = async () => {
+      const sentAt = clock.now();
       try {
         await queue.heartbeat(job.id, job.leaseToken, leaseMs);
+        if (!stopped) armDeadline(sentAt);
       } catch (error) {
         if (error instanceof LeaseLostError) {
-          if (!stopped) controller.abort(error);
+          abort(error);
           return;
         }
-        // Transient: the lease still runs until leaseMs after the last good beat, and the next beat may work.
+        // The lease still runs until leaseMs after the last good beat; the next beat may work, and the
+        // deadline timer aborts the run if none does in time.
         logger.warn({ err: error, jobId: job.id }, 'heartbeat failed; retrying at the next interval');
       }
       if (!stopped) schedule();
     };
     // beat() catches everything it awaits, so the discarded promise never rejects.
     const schedule = () => {
-      timer = setTimeout(() => void beat(), this.#heartbeatMs);
+      beatTimer = setTimeout(() => void beat(), this.#heartbeatMs);
     };
+    armDeadline(leasedAt);
     schedule();
     return () => {
       stopped = true;
-      clearTimeout(timer);
+      clearTimeout(beatTimer);
+      clearTimeout(deadlineTimer);
     };
   }
+}
 
-  async #finishRun(flow: string, run: StartedRun, finish: Omit<RunFinish, 'finishedAt'>): Promise<void> {
-    const finishedAt = this.#options.clock.now();
-    await this.#options.store.runs.finish(run.id, { ...finish, finishedAt });
-    this.#options.observer?.runFinished({
-      flow,
-      outcome: finish.outcome,
-      durationMs: finishedAt - run.startedAt,
-    });
-  }
+/** True for the abort reasons after which the job may belong to another worker. */
+function leaseIsGone(reason: unknown): boolean {
+  return reason instanceof LeaseLostError || reason instanceof LeaseExpiredError;
+}
 
-  #release(job: LeasedJob): Promise<void> {
-    return this.#settle(job, () => this.#options.queue.release(job.id, job.leaseToken));
+/** The run's outcome and how the job is settled, for a handler that returned, threw, or was shut down. */
+function settlementOf(outcome: HandlerOutcome): {
+  result: Omit<RunFinish, 'finishedAt' | 'apiCalls'>;
+  settlement: JobSettlement;
+} {
+  if ('result' in outcome) {
+    const { result } = outcome;
+    const skipped = result.outcome === 'SKIPPED';
+    return {
+      result: {
+        outcome: result.outcome,
+        reason: result.reason ?? null,
+        changes: skipped ? [] : (result.changes ?? []),
+      },
+      settlement: { kind: 'complete', state: skipped ? 'SKIPPED' : 'COMPLETED' },
+    };
   }
-
-  /** Tells the queue how a job ended. A lost lease is not a backend failure: the job simply belongs to another worker now. */
-  async #settle(job: LeasedJob, tell: () => Promise<unknown>): Promise<void> {
-    try {
-      await tell();
-    } catch (error) {
-      if (!(error instanceof LeaseLostError)) throw error;
-      this.#options.logger.warn(
-        { jobId: job.id },
-        'lease lost before the outcome was recorded: result discarded',
-      );
-    }
+  if ('aborted' in outcome) {
+    // Shutdown deadline: give the job back without counting the attempt.
+    return {
+      result: { outcome: 'FAILED', error: toJobError(outcome.aborted) },
+      settlement: { kind: 'release' },
+    };
   }
+  const { error } = outcome;
+  const { code, message, retryable } = describeError(error);
+  const retryAfterMs = error instanceof CrmsyncError ? error.retryAfterMs : undefined;
+  return {
+    result: { outcome: 'FAILED', error: { code, message } },
+    settlement: {
+      kind: 'fail',
+      failure: {
+        error: { code, message },
+        retryable,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      },
+    },
+  };
 }
 
 function toJobError(error: unknown): { code: string; message: string } {

@@ -1,5 +1,6 @@
 import type { ChangeEvent, JsonObject, JsonValue } from '../core/types.ts';
 import type { ZodType } from 'zod';
+import type { ApiBudgets } from './api-budget.ts';
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import type { ConnectorStateRepository } from './store.ts';
@@ -18,19 +19,31 @@ export interface Connector {
   readonly connection: string;
 
   /**
-   * Verifies a webhook on its raw bytes (constant-time compare) and parses it into change events.
-   * Throws WebhookAuthError (401) when the signature or token is wrong or missing, WebhookPayloadError (400)
-   * when the body is malformed. Must not call the vendor API: webhooks are answered fast and processed later.
+   * Verifies a webhook on its raw bytes (constant-time compare). Throws WebhookAuthError (401) when the
+   * signature or token is wrong or missing: nothing is stored then. Returns the delivery as
+   * {@link Connector.parseWebhook} needs it, or a handshake answered without verification. Must not call the
+   * vendor API: webhooks are answered fast and processed later.
    */
-  handleWebhook(request: WebhookRequest): WebhookResult | Promise<WebhookResult>;
+  verifyWebhook(request: WebhookRequest): WebhookVerification | Promise<WebhookVerification>;
+
+  /**
+   * Parses a verified webhook into change events. Throws WebhookPayloadError (or another non-retryable
+   * error) when the content cannot be taken: the server then stores the delivery as a dead letter, answers
+   * 2xx, and replaying the dead letter calls this again with the stored {@link VerifiedWebhook}. So it may
+   * read nothing of the request but what `verifyWebhook` put into the VerifiedWebhook. A retryable error
+   * (the store is unreachable) is answered 503 instead, so the vendor sends the webhook again.
+   */
+  parseWebhook(webhook: VerifiedWebhook): WebhookResult | Promise<WebhookResult>;
 
   /** Reads one record, or null when it does not exist (or is deleted). */
   read(entityType: string, id: string, options?: CallOptions): Promise<VendorRecord | null>;
 
   /**
-   * Writes fields of one record (creates it when `id` is absent). Connectors whose vendor replaces whole
-   * records do read-modify-write inside. Returns the record's new version token (re-read where the write
-   * does not return it).
+   * Writes fields of one record (creates it when `id` is absent; with `match`, a create is an upsert).
+   * Connectors whose vendor replaces whole records do read-modify-write inside. Returns the record's new
+   * version token (re-read where the write does not return it) and the record as the vendor stored it where
+   * the vendor returns or re-reads it. A create that was sent but got no usable answer throws
+   * VendorWriteAmbiguousError (`VENDOR_WRITE_AMBIGUOUS`, retryable) unless `match` finds what it created.
    */
   write(request: WriteRequest, options?: CallOptions): Promise<WriteResult>;
 
@@ -65,6 +78,37 @@ export interface WebhookRequest {
   readonly receivedAt: number;
 }
 
+/** What {@link Connector.verifyWebhook} found. */
+export type WebhookVerification =
+  | { readonly kind: 'verified'; readonly webhook: VerifiedWebhook }
+  /**
+   * A vendor handshake that is answered as is, without verification and without storing anything (the
+   * SuperOffice test event sent on save, before the server may know the new secret).
+   */
+  | { readonly kind: 'handshake'; readonly reply: WebhookReply };
+
+/**
+ * A webhook whose signature or token verified: what {@link Connector.parseWebhook} reads. A dead letter stores
+ * it as JSON, so `context` holds no secret (no token, no signature) and only JSON values.
+ */
+export interface VerifiedWebhook {
+  /** The body exactly as received. */
+  readonly rawBody: Buffer;
+  /**
+   * What parsing needs besides the body, chosen by the connector: header values such as the content type,
+   * query parameters such as EspoCRM's `event`, what the signature named (EspoCRM's webhook id).
+   */
+  readonly context: JsonObject;
+  /** When the server received it (epoch ms). */
+  readonly receivedAt: number;
+}
+
+/** A status (and body) a vendor insists on. */
+export interface WebhookReply {
+  readonly status: number;
+  readonly body?: JsonValue;
+}
+
 /** What a connector makes of a webhook. */
 export interface WebhookResult {
   /** Change events to queue; may be empty (e.g. a vendor's test ping). */
@@ -74,7 +118,7 @@ export interface WebhookResult {
    * insists on (SuperOffice counts anything but 200 as a failed delivery). Without a body the usual summary
    * is sent. Default: 202 with the summary.
    */
-  readonly reply?: { readonly status: number; readonly body?: JsonValue };
+  readonly reply?: WebhookReply;
 }
 
 /** One record as read from a vendor. */
@@ -96,12 +140,29 @@ export interface WriteRequest {
   readonly fields: JsonObject;
   /** When given, the write fails with StaleWriteError if the record's version differs (where supported). */
   readonly expectedVersion?: string | null;
+  /**
+   * Makes a create (no `id`) an upsert, so that it is never doubled: vendor field values that identify the
+   * record, such as an external id field (`{ cExternalId: 'advo-4711' }`), all compared for equality. The
+   * connector looks for the record first and writes `fields` to it when it exists (an update, skipped when it
+   * holds those values already); it creates only when none matches. When the create gets no usable answer (VENDOR_WRITE_AMBIGUOUS), it looks again instead
+   * of repeating it, and returns the record it finds. More than one match is an error (WRITE_MATCH_NOT_UNIQUE).
+   * Field names are what the vendor can search by: EspoCRM attributes, SuperOffice archive columns (`orgNr`,
+   * `contactUdef/SuperOffice:1`), advoware Beteiligte fields (no search: the list is read and compared).
+   * Ignored when `id` is given.
+   */
+  readonly match?: JsonObject;
 }
 
 /** Outcome of {@link Connector.write}. */
 export interface WriteResult {
   readonly id: string;
   readonly version: string | null;
+  /**
+   * The record as the vendor stored it, where the write answer carries it or the connector read it back;
+   * absent when neither happened (e.g. advoware's read-back after a create failed: the id is known, the
+   * record is not).
+   */
+  readonly record?: VendorRecord;
 }
 
 /** Arguments of {@link Connector.list}. */
@@ -152,6 +213,12 @@ export interface ConnectorContext<Options> {
   readonly apiCalls: ApiCallRecorder;
   /** Where to cache tokens and discovered values. */
   readonly state: ConnectorStateRepository;
+  /**
+   * The vendor API budgets (token bucket and 429 pause per connection), shared by every connector and caller
+   * of the process, or across instances with a shared implementation. Absent: the connector keeps one of its
+   * own, in process.
+   */
+  readonly apiBudgets?: ApiBudgets;
 }
 
 /** Registers a connector kind: its option schema and how to build an instance. */

@@ -1,4 +1,5 @@
 import type { FieldChange, JsonValue, RecordRef } from '../core/types.ts';
+import type { CallOptions } from './connector.ts';
 import type { CompanyFacts, PersonFacts } from './enricher.ts';
 
 /**
@@ -8,29 +9,40 @@ import type { CompanyFacts, PersonFacts } from './enricher.ts';
  *
  * Values are compared in a canonical form per role: the list item id (a number) for `vertical`, the text
  * for the others, null for "empty". The flow writes a role only when its canonical value differs.
+ *
+ * Every method takes {@link CallOptions}: an aborted signal stops the call's vendor requests and rejects it
+ * with the signal's reason. Results shared between calls (the API user, the cached vertical list) are
+ * fetched for all of them: one caller's signal stops its own wait, never the fetch the others wait for.
  */
 export interface EnrichTarget {
   /**
    * The vendor user id under which the connection writes (the API user), or null when it cannot be found.
-   * The flow's echo breaker skips events made by this user.
+   * The flow's echo breaker asks the write ledger about the changes made by this user.
    */
-  apiActorId(): Promise<string | null>;
+  apiActorId(options?: CallOptions): Promise<string | null>;
 
   /**
    * Reads the record `ref` (a company, or a person with its company) with what the enricher needs and the
    * current values of the fields the flow writes. Null when the record does not exist (any more).
    */
-  load(ref: RecordRef, options: { readonly includeSaleHeadings: boolean }): Promise<EnrichSubject | null>;
+  load(
+    ref: RecordRef,
+    options: CallOptions & { readonly includeSaleHeadings: boolean },
+  ): Promise<EnrichSubject | null>;
 
   /** The vertical names the vendor offers, with the canonical value (list item id) of each. Cached. */
-  verticals(): Promise<ReadonlyMap<string, number>>;
+  verticals(options?: CallOptions): Promise<ReadonlyMap<string, number>>;
 
   /**
    * Writes `values` (canonical, by role) into the record in one request, conditional on the subject's
    * version (a concurrent edit fails with StaleWriteError, and the job is retried). Returns the written
    * fields in vendor names with before and after values, and the record's new version token.
    */
-  write(subject: EnrichSubject, values: Partial<Record<EnrichRole, JsonValue>>): Promise<EnrichWrite>;
+  write(
+    subject: EnrichSubject,
+    values: Partial<Record<EnrichRole, JsonValue>>,
+    options?: CallOptions,
+  ): Promise<EnrichWrite>;
 }
 
 /** The fields an enrichment fills. Company records take the first three, person records `personOpener`. */

@@ -1,4 +1,5 @@
 /** The ports: interfaces the engine depends on. Adapters in src/adapters and connectors implement them. */
+export type * from './api-budget.ts';
 export type * from './backend.ts';
 export type * from './clock.ts';
 export type * from './connector.ts';

@@ -15,4 +15,11 @@ export interface Locks {
 
   /** Extends the lock to `ttlMs` from now if `token` still holds it. Returns false when it was lost. */
   extend(key: string, token: string, ttlMs: number): Promise<boolean>;
+
+  /**
+   * Deletes expired locks (retention), in bounded batches. Nobody holds an expired lock, so this changes
+   * nothing anyone can observe: `release` and `extend` of a lapsed lock return false either way. Returns
+   * how many were deleted.
+   */
+  prune(): Promise<number>;
 }

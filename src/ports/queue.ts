@@ -7,7 +7,8 @@ import type { BackoffPolicy } from '../core/backoff.ts';
  * Guarantees every adapter must give (the contract suite in test/contract checks them):
  * - **Durable**: once `enqueue`/`enqueueMany` resolves, the job survives a crash of this process.
  * - **Dedup**: an input whose `dedupKey` (the vendor's event id) was seen before is recognised and dropped
- *   (`duplicate`), for as long as the key is retained.
+ *   (`duplicate`), for as long as the key is retained. Keys compare as exact UTF-16 strings, lone
+ *   surrogates included (an adapter storing UTF-8 must escape them, see core/lossless-key.ts).
  * - **One active job per record key**: at most one job per `recordKey` is PROCESSING and at most one is
  *   waiting (PENDING or FAILED awaiting retry). An input for a record that already has a waiting job
  *   coalesces into it (`coalesced`): its payload is appended, nothing is dropped. An input for a record that
@@ -35,7 +36,8 @@ export interface Queue {
    * Hands out the next due job (runAt <= now) whose record has no other job in PROCESSING, or null when none
    * is due. The job becomes PROCESSING with a fresh lease of `leaseMs`; its `attempts` is incremented.
    * Jobs whose lease has expired are recovered first (they return to waiting, or become DEAD when out of
-   * attempts).
+   * attempts); a backend that also keeps the run history ends the dead attempt's open run in the same step
+   * (see JobAttempts in backend.ts).
    */
   dequeue(request: DequeueRequest): Promise<LeasedJob | null>;
 
@@ -71,12 +73,16 @@ export interface Queue {
   /** Jobs, newest first, filtered and paged. */
   list(query?: JobQuery): Promise<Job[]>;
 
-  /** Number of jobs per state (every state present, zeros included). */
+  /**
+   * Number of jobs per state (every state present, zeros included). Cheap however long the queue is: it is
+   * read at every metrics scrape.
+   */
   counts(): Promise<Record<JobState, number>>;
 
   /**
-   * Deletes finished jobs (COMPLETED, SKIPPED) and dedup keys older than `olderThan` (epoch ms).
-   * DEAD jobs are kept until replayed or deleted by an operator. Returns the number of jobs removed.
+   * Deletes finished jobs (COMPLETED, SKIPPED) and dedup keys older than `olderThan` (epoch ms), in bounded
+   * batches (the serving process keeps serving meanwhile). DEAD jobs are kept until replayed or deleted by
+   * an operator. Returns the number of jobs removed.
    */
   prune(olderThan: number): Promise<number>;
 }
@@ -117,6 +123,11 @@ export interface JobInput {
   readonly runAt?: number;
   /** Overrides the queue's default number of attempts for this job. */
   readonly maxAttempts?: number;
+  /**
+   * Stores the job as DEAD at once with this error, never coalesced and not run until replayed: a dead letter
+   * (a signed webhook whose content could not be taken). Dedup applies as for any input.
+   */
+  readonly dead?: JobError;
 }
 
 /** Outcome of one enqueue. */
@@ -127,6 +138,8 @@ export type EnqueueResult =
   | { readonly status: 'coalesced'; readonly jobId: string }
   /** The record's job is PROCESSING; a follow-up waiting job was created for it. */
   | { readonly status: 'followup'; readonly jobId: string }
+  /** The input had `dead` set and was stored as a DEAD job. */
+  | { readonly status: 'dead'; readonly jobId: string }
   /** The dedup key was seen before; nothing was stored. `jobId` is the job that took the first delivery. */
   | { readonly status: 'duplicate'; readonly jobId: string };
 

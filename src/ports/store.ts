@@ -31,8 +31,14 @@ export interface Run {
   readonly reason: string | null;
   /** The error of a FAILED run. */
   readonly error: { readonly code: string; readonly message: string } | null;
-  /** Every field the run wrote. */
+  /** Every field the run wrote (of a run that finished; see `intendedChanges` for one that died). */
   readonly changes: readonly FieldChange[];
+  /**
+   * The changes the run recorded as about to write, before writing them ({@link RunRepository.recordIntent}).
+   * On a run that did not complete (its worker died, its lease ran out) they are what may have reached the
+   * vendor: the next attempt may find those values there and skip as "up to date".
+   */
+  readonly intendedChanges: readonly FieldChange[];
   /** Vendor API calls the run made. */
   readonly apiCalls: number;
   /** Human-readable name of the record (company name), once known: operators never see "Entity C123". */
@@ -75,7 +81,10 @@ export interface RunQuery {
   readonly since?: number;
   /** Maximum number of runs (default 50). */
   readonly limit?: number;
-  /** Only runs older than this id (keyset paging, newest first). */
+  /**
+   * Only runs that come after this run in list order (keyset paging: pass the id of the last run of the
+   * previous page). Nothing matches once that run has been pruned.
+   */
   readonly beforeId?: string;
 }
 
@@ -85,14 +94,24 @@ export interface RunRepository {
   start(run: RunStart): Promise<string>;
   /** Records display names as soon as the run learns them, before it finishes (late name resolution). */
   setNames(runId: string, names: { displayName?: string | null; ownerName?: string | null }): Promise<void>;
-  /** Records the outcome. */
-  finish(runId: string, result: RunFinish): Promise<void>;
+  /**
+   * Records, durably, the field changes a run in progress is about to write (replacing an earlier intent of
+   * the run). Throws NotFound for an unknown run.
+   */
+  recordIntent(runId: string, changes: readonly FieldChange[]): Promise<void>;
+  /**
+   * Records the outcome of a run in progress. Returns false, changing nothing, when the run has ended already
+   * (lease recovery ends the run of an attempt whose worker stopped heartbeating). Throws NotFound for an
+   * unknown run.
+   */
+  finish(runId: string, result: RunFinish): Promise<boolean>;
   get(runId: string): Promise<Run | null>;
-  /** Runs, newest first. */
+  /** Runs, newest first: latest start first, then highest id. */
   list(query?: RunQuery): Promise<Run[]>;
   /**
    * Deletes runs that finished before `olderThan` (epoch ms), and runs that started before it and never
-   * finished (their worker died). Returns how many.
+   * finished (their worker died), in bounded batches (the serving process keeps serving meanwhile).
+   * Returns how many.
    */
   prune(olderThan: number): Promise<number>;
 }
@@ -175,7 +194,7 @@ export interface WriteLedger {
   record(entries: readonly LedgerEntry[]): Promise<void>;
   /** Entries for `ref` written at or after `since` (epoch ms), newest first. */
   find(ref: RecordRef, since: number): Promise<LedgerEntry[]>;
-  /** Deletes entries written before `olderThan`. Returns how many. */
+  /** Deletes entries written before `olderThan`, in bounded batches. Returns how many. */
   prune(olderThan: number): Promise<number>;
 }
 
@@ -210,4 +229,9 @@ export interface ConnectorStateRepository {
   /** Stores a value, optionally until `expiresAt` (epoch ms). */
   set(connection: string, key: string, value: JsonValue, expiresAt?: number | null): Promise<void>;
   delete(connection: string, key: string): Promise<void>;
+  /**
+   * Deletes expired values (retention), in bounded batches; they already read as absent. Returns how many
+   * were deleted.
+   */
+  prune(): Promise<number>;
 }

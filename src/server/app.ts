@@ -10,7 +10,7 @@ import type { Backend } from '../ports/backend.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Connector } from '../ports/connector.ts';
 import { bearerAuth } from './auth.ts';
-import { installErrorHandlers } from './errors.ts';
+import { answerClientError, installErrorHandlers } from './errors.ts';
 import { IngestBatcher } from './ingest-batcher.ts';
 import type { IngestSettings } from './ingest-batcher.ts';
 import type { Metrics } from './metrics.ts';
@@ -22,6 +22,16 @@ export type { BearerAuthOptions } from './auth.ts';
 export type { ErrorBody } from './errors.ts';
 export type { IngestSettings } from './ingest-batcher.ts';
 export type { WebhookSummary } from './webhooks.ts';
+
+/** How long a client may take, in milliseconds; a connection that takes longer is answered 408 and closed. */
+export interface ServerTimeouts {
+  /** A request's line and headers must arrive within this, on a new or a kept-alive connection. */
+  readonly headersMs: number;
+  /** The whole request, body included, must arrive within this (at least headersMs). */
+  readonly requestMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  readonly keepAliveMs: number;
+}
 
 /** Everything the server needs. */
 export interface ServerOptions {
@@ -36,6 +46,8 @@ export interface ServerOptions {
   readonly clock: Clock;
   /** Largest webhook body; larger ones are answered 413. */
   readonly bodyLimitBytes: number;
+  /** How long a client may take (config `server.timeouts`). */
+  readonly timeouts: ServerTimeouts;
   /** Group commit settings of webhook ingest. */
   readonly ingest: IngestSettings;
   /** Bearer token for operator routes; not needed when `host` is loopback. */
@@ -77,6 +89,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // One log line per request would cost more than the ingest itself; errors are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
+    keepAliveTimeout: options.timeouts.keepAliveMs,
+    requestTimeout: options.timeouts.requestMs,
+    http: {
+      headersTimeout: options.timeouts.headersMs,
+      requestTimeout: options.timeouts.requestMs,
+      // Node enforces the two timeouts above only when it checks its connections (every 30 s by default).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(options.timeouts.headersMs / 4))),
+    },
+    clientErrorHandler: answerClientError,
   });
   installErrorHandlers(app);
 

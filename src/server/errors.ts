@@ -4,6 +4,8 @@
  * invalid JSON) are mapped onto the same shape; anything unexpected becomes a 500 whose message reveals
  * nothing internal.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CrmsyncError } from '../core/errors.ts';
 
@@ -30,6 +32,45 @@ const FASTIFY_CODES: Readonly<Record<number, string>> = {
 /** Builds the error body. */
 export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
+}
+
+/** Answers to errors of Node's HTTP parser, by the parser's error code; anything else is a 400. */
+const CLIENT_ERRORS: Readonly<Record<string, { status: number; code: string; message: string }>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'REQUEST_TIMEOUT',
+    message: 'The request did not arrive in time (server.timeouts).',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    message: 'The request headers are too large.',
+  },
+};
+const MALFORMED_REQUEST = { status: 400, code: 'BAD_REQUEST', message: 'The request is not valid HTTP.' };
+
+/**
+ * fastify's `clientErrorHandler`: a request Node could not parse (or that timed out) gets the documented
+ * error shape and `Connection: close`, and the socket is closed, so a keep-alive client never sends its next
+ * request into a connection the parser has given up on. Only the parser's code is logged: the error carries
+ * the raw request bytes, credentials included.
+ */
+export function answerClientError(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Socket,
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const answer = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED_REQUEST;
+  this.log.debug({ code: error.code, status: answer.status }, 'malformed request refused');
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(answer.code, answer.message));
+    socket.end(
+      `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroySoon();
 }
 
 /** Maps anything thrown while handling a request to its status and body. */

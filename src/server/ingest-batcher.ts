@@ -3,9 +3,11 @@
  * rate; instead, the inputs of concurrent requests are collected for at most `maxWaitMs` (or until
  * `maxBatch` inputs are waiting) and written with one `queue.enqueueMany`, which is one durable commit.
  * Every request is answered only after the commit that holds its inputs succeeded, so a 2xx still means
- * "stored"; when the commit fails, every request of that batch gets the error (and the vendor retries).
+ * "stored". When a group commit fails, its requests are committed again one by one, so that one input that
+ * cannot be stored fails alone; a request whose own commit fails gets the error (a 503 the vendor retries,
+ * unless the input itself was refused).
  */
-import { StorageError } from '../core/errors.ts';
+import { CrmsyncError, StorageError } from '../core/errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { EnqueueResult, JobInput, Queue } from '../ports/queue.ts';
 
@@ -124,7 +126,47 @@ export class IngestBatcher {
     return this.#pending.splice(0, taken);
   }
 
+  /** Commits `batch`; when that fails, its entries one by one (see {@link #isolate}). */
   async #commit(batch: readonly Entry[]): Promise<void> {
+    const error = await this.#tryCommit(batch);
+    if (error === undefined) return;
+    if (batch.length > 1) return this.#isolate(batch, error);
+    this.#logger.error(
+      { err: error, inputs: batch[0]!.inputs.length },
+      'ingest commit failed; its webhook is refused',
+    );
+    batch[0]!.reject(refusal(error));
+  }
+
+  /**
+   * One bad input must not fail the webhooks that share its commit: each request of a failed group commit
+   * commits alone, so only the one that cannot be stored is refused. Once a request fails for a reason that
+   * is not its own (the store is unavailable: a retryable error), the rest are refused without trying, so an
+   * outage costs one more commit rather than one per request.
+   */
+  async #isolate(batch: readonly Entry[], groupError: unknown): Promise<void> {
+    this.#logger.warn(
+      { err: groupError, requests: batch.length },
+      'ingest group commit failed; committing its requests one by one',
+    );
+    let outage: unknown;
+    for (const entry of batch) {
+      const error = outage ?? (await this.#tryCommit([entry]));
+      if (error === undefined) continue;
+      const refused = refusal(error);
+      if (refused.retryable) outage = error;
+      entry.reject(refused);
+    }
+    if (outage !== undefined) {
+      this.#logger.error(
+        { err: outage, requests: batch.length },
+        'ingest commit failed; webhooks are refused',
+      );
+    }
+  }
+
+  /** One enqueueMany for the inputs of `batch`: resolves its entries, or returns the error (undefined on success). */
+  async #tryCommit(batch: readonly Entry[]): Promise<unknown> {
     const inputs = batch.length === 1 ? batch[0]!.inputs : batch.flatMap((entry) => entry.inputs);
     let results: EnqueueResult[];
     try {
@@ -133,13 +175,7 @@ export class IngestBatcher {
         throw new Error(`enqueueMany returned ${results.length} results for ${inputs.length} inputs`);
       }
     } catch (error) {
-      this.#logger.error(
-        { err: error, requests: batch.length, inputs: inputs.length },
-        'ingest commit failed; its webhooks are answered 503',
-      );
-      const failure = new StorageError('Could not store the webhook durably; send it again later.', error);
-      for (const entry of batch) entry.reject(failure);
-      return;
+      return error ?? new Error('enqueueMany failed');
     }
     this.#onCommit(inputs.length);
     let offset = 0;
@@ -147,5 +183,12 @@ export class IngestBatcher {
       entry.resolve(results.slice(offset, offset + entry.inputs.length));
       offset += entry.inputs.length;
     }
+    return undefined;
   }
+}
+
+/** A deliberate, final refusal of the input passes as is; anything else is a 503 the vendor retries. */
+function refusal(error: unknown): CrmsyncError {
+  if (error instanceof CrmsyncError && !error.retryable) return error;
+  return new StorageError('Could not store the webhook durably; send it again later.', error);
 }

@@ -8,7 +8,8 @@ import type { Queue } from '../ports/queue.ts';
 
 /**
  * What happened to one webhook request. `accepted`: stored (or a ping with nothing to store); `duplicate`:
- * every event was a redelivery; `unrouted`: verified, but no flow reads the connection.
+ * every event was a redelivery; `unrouted`: verified, but no flow reads the connection; `dead_letter`:
+ * verified, but its content could not be taken, so it was stored as a DEAD job for replay.
  */
 export type WebhookOutcome =
   | 'accepted'
@@ -18,6 +19,7 @@ export type WebhookOutcome =
   | 'unknown_connection'
   | 'too_large'
   | 'unrouted'
+  | 'dead_letter'
   | 'error';
 
 /** One finished run, as reported by the worker pool. */

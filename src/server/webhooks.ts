@@ -1,18 +1,19 @@
 /**
- * `POST /webhooks/:connection`: the raw body goes to the connection's connector (verify + parse); each change
- * event becomes one job input per flow fed by the connection; the inputs are stored through the ingest
- * batcher, and only then is the request answered 202. Processing happens later, in the workers.
+ * `POST /webhooks/:connection`: the raw body goes to the connection's connector to be verified (401 and
+ * nothing stored when it does not verify) and parsed; each change event becomes one job input per flow fed by
+ * the connection; the inputs are stored through the ingest batcher, and only then is the request answered
+ * 202. A verified delivery whose content cannot be taken is stored as a dead letter and answered 200
+ * (./webhook-intake.ts). Processing happens later, in the workers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../core/errors.ts';
-import type { ChangeEvent, JsonObject } from '../core/types.ts';
-import { jobRecordKey } from '../core/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Connector } from '../ports/connector.ts';
-import type { EnqueueResult, JobInput } from '../ports/queue.ts';
+import type { Connector, VerifiedWebhook } from '../ports/connector.ts';
+import type { EnqueueResult, JobError } from '../ports/queue.ts';
 import { logRequestError, sendError, toHttpError } from './errors.ts';
 import type { IngestBatcher } from './ingest-batcher.ts';
 import type { Metrics, WebhookOutcome } from './metrics.ts';
+import { deadLetterInput, intake } from './webhook-intake.ts';
 
 /** What the webhook routes need. */
 export interface WebhookRoutesOptions {
@@ -35,6 +36,8 @@ export interface WebhookSummary {
   readonly coalesced: number;
   /** Ids of the jobs holding the inputs (for duplicates, the job that took the first delivery). */
   readonly jobs: string[];
+  /** Why a signed delivery was stored as a dead letter (its job is in `jobs`) instead of being queued. */
+  readonly deadLetter?: JobError;
 }
 
 const NOTHING_STORED: WebhookSummary = { accepted: 0, duplicates: 0, coalesced: 0, jobs: [] };
@@ -89,13 +92,28 @@ export async function registerWebhookRoutes(
       handler: async (request, reply) => {
         const connection = request.params.connection;
         const connector = connectors.get(connection)!; // checked in onRequest
-        const result = await connector.handleWebhook({
+        const verification = await connector.verifyWebhook({
           headers: request.headers,
           rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
           query: singleValued(request.query),
           receivedAt: clock.now(),
         });
+        if (verification.kind === 'handshake') {
+          metrics.countWebhook(connection, 'accepted');
+          return reply.code(verification.reply.status).send(verification.reply.body ?? NOTHING_STORED);
+        }
         const flows = routes.get(connection) ?? [];
+        const taken = await intake(connector, verification.webhook, flows);
+        if (taken.kind === 'dead') {
+          const summary = await storeDeadLetter(batcher, connection, verification.webhook, taken.error);
+          request.log.warn(
+            { connection, job: summary.jobs[0], code: taken.error.code },
+            'signed webhook stored as a dead letter: its content could not be taken',
+          );
+          metrics.countWebhook(connection, 'dead_letter');
+          // 200, not 202: SuperOffice counts every other status as a failed delivery.
+          return reply.code(200).send(summary);
+        }
         let summary = NOTHING_STORED;
         if (flows.length === 0) {
           if (!warnedUnrouted.has(connection)) {
@@ -107,14 +125,14 @@ export async function registerWebhookRoutes(
           }
           metrics.countWebhook(connection, 'unrouted');
         } else {
-          summary = summarize(await batcher.submit(toJobInputs(connection, result.events, flows)));
+          summary = summarize(await batcher.submit(taken.inputs));
           const allDuplicates = summary.accepted === 0 && summary.duplicates > 0;
           metrics.countWebhook(connection, allDuplicates ? 'duplicate' : 'accepted');
         }
         // A connector's own reply (vendor handshakes, vendors that demand 200) is sent only after its events
         // are stored, like the 202; without a body of its own it carries the summary.
-        if (result.reply !== undefined)
-          return reply.code(result.reply.status).send(result.reply.body ?? summary);
+        if (taken.reply !== undefined)
+          return reply.code(taken.reply.status).send(taken.reply.body ?? summary);
         return reply.code(202).send(summary);
       },
     });
@@ -122,26 +140,20 @@ export async function registerWebhookRoutes(
   });
 }
 
-/** One input per event and flow. The record key is per flow, so flows fed by one connection never block each other. */
-export function toJobInputs(
+/** Stores a verified webhook that could not be taken as a dead letter; the answer names its job and reason. */
+async function storeDeadLetter(
+  batcher: IngestBatcher,
   connection: string,
-  events: readonly ChangeEvent[],
-  flows: readonly string[],
-): JobInput[] {
-  const inputs: JobInput[] = [];
-  for (const event of events) {
-    // ChangeEvent is made of JSON values only; the cast just drops its readonly-ness.
-    const payload = event as unknown as JsonObject;
-    for (const flow of flows) {
-      inputs.push({
-        flow,
-        recordKey: jobRecordKey(flow, event.ref),
-        dedupKey: event.eventId === undefined ? undefined : `${flow}|${connection}|${event.eventId}`,
-        payload,
-      });
-    }
-  }
-  return inputs;
+  webhook: VerifiedWebhook,
+  error: JobError,
+): Promise<WebhookSummary> {
+  const [stored] = await batcher.submit([deadLetterInput(connection, webhook, error)]);
+  return {
+    ...NOTHING_STORED,
+    duplicates: stored!.status === 'duplicate' ? 1 : 0,
+    jobs: [stored!.jobId],
+    deadLetter: error,
+  };
 }
 
 function summarize(results: readonly EnqueueResult[]): WebhookSummary {

@@ -167,6 +167,8 @@ export default defineConfig({
         attempt: 1,
         startedAt: Date.now(),
       });
+      const ref = { connection: 'source', entityType: 'Contact', id: '1' };
+      await backend.store.runs.recordIntent(runId, [{ ref, field: 'name', before: null, after: 'Acme' }]);
       await backend.store.runs.finish(runId, {
         outcome: 'FAILED',
         error: { code: 'BOOM', message: 'exploded' },
@@ -192,6 +194,12 @@ export default defineConfig({
     const table = await crmsync(['jobs', 'list', '--config', goodConfig], env);
     assert.match(table.stdout, /^ID\s+STATE\s+FLOW\s+RECORD/m);
     assert.match(table.stdout, /DEAD\s+watch\s+source\/Contact\/1\s+1\/5.*BOOM: exploded/);
+    const runs = await crmsync(['runs', 'list', '--config', goodConfig, '--record', 'source/Contact/1'], env);
+    assert.match(
+      runs.stdout,
+      /FAILED\s+BOOM: exploded\s+1 attempted\s/,
+      'a failed run shows the writes it attempted',
+    );
 
     const shown = await crmsync(['jobs', 'show', deadId, '--config', goodConfig, '--json'], env);
     const detail = JSON.parse(shown.stdout) as {

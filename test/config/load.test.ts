@@ -45,6 +45,19 @@ describe('config validation', () => {
     assert.equal(config.connections.size, 0);
   });
 
+  it('defaults the server timeouts and refuses a headers timeout longer than the request timeout', () => {
+    assert.deepEqual(validateConfig({}, { ...base, environment: {} }, 'test').server.timeouts, {
+      headersMs: 10_000,
+      requestMs: 30_000,
+      keepAliveMs: 5_000,
+    });
+    const problems = problemsOf({ server: { timeouts: { headersMs: 5_000, requestMs: 1_000 } } });
+    assert.deepEqual(
+      problems.map((problem) => problem.path),
+      ['server.timeouts.headersMs'],
+    );
+  });
+
   it('resolves env() references, validates connector options and remembers secrets for redaction', () => {
     const config = validateConfig(
       {

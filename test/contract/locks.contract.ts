@@ -27,7 +27,7 @@ export function defineLocksContract(adapter: string, factory: ContractBackendFac
       assert.notEqual(next, token);
     });
 
-    it('lets exactly one of many concurrent acquirers win', async (t) => {
+    it('lets exactly one of many concurrent acquirers win (cannot fail on SQLite, whose calls never interleave; it guards async backends)', async (t) => {
       const { locks } = await open(t);
       const tokens = await Promise.all(Array.from({ length: 10 }, () => locks.acquire('record:1', TTL)));
       assert.equal(tokens.filter((token) => token !== null).length, 1);
@@ -75,6 +75,20 @@ export function defineLocksContract(adapter: string, factory: ContractBackendFac
       clock.advance(TTL);
       assert.equal(await locks.release('k', token!), false);
       assert.ok(await locks.acquire('k', TTL));
+    });
+
+    it('prunes expired locks only; a lapsed holder still learns it lost the lock', async (t) => {
+      const { locks, clock } = await open(t);
+      const lapsed = await locks.acquire('lapsed', TTL);
+      clock.advance(TTL / 2);
+      const held = await locks.acquire('held', TTL);
+      assert.equal(await locks.prune(), 0);
+      clock.advance(TTL / 2);
+      assert.equal(await locks.prune(), 1);
+      assert.equal(await locks.release('lapsed', lapsed!), false);
+      assert.equal(await locks.extend('lapsed', lapsed!, TTL), false);
+      assert.equal(await locks.acquire('held', TTL), null, 'the live lock survived the prune');
+      assert.equal(await locks.release('held', held!), true);
     });
   });
 }

@@ -1,7 +1,8 @@
 /**
- * Crash test of the queue contract: a worker in a child process leases a job and is killed with SIGKILL in
- * the middle of it. Once the lease has expired the job is handed out again and completes; nothing else is
- * lost. Runs on the real clock with a short lease, polling with a deadline (no fixed sleeps).
+ * Crash test of the queue contract: a worker in a child process begins an attempt (leases a job and starts
+ * its run) and is killed with SIGKILL in the middle of it. Once the lease has expired the job is handed out
+ * again and completes, the dead attempt's run is ended with the recovery instead of staying open; nothing
+ * else is lost. Runs on the real clock with a short lease, polling with a deadline (no fixed sleeps).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { jobRecordKey } from '../../src/core/types.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import type { Job, Queue } from '../../src/ports/queue.ts';
 import { openWithClock } from './harness.ts';
@@ -22,6 +24,7 @@ const WORKER = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.u
 const CHILD_LEASE_MS = 500;
 const OTHER_JOBS = 20;
 const DEADLINE_MS = 20_000;
+const VICTIM_KEY = jobRecordKey('crash', { connection: 'crm', entityType: 'Contact', id: 'victim' });
 
 /** Resolves with the job id once the child says it holds a job; rejects if it exits or times out first. */
 function waitForHolding(child: ChildProcessByStdio<null, Readable, Readable>): Promise<string> {
@@ -84,7 +87,7 @@ export function defineQueueCrashContract(factory: ContractBackendFactory): void 
       const queue = backend.queue;
       const victim = await queue.enqueue({
         flow: 'crash',
-        recordKey: 'crash/victim',
+        recordKey: VICTIM_KEY,
         dedupKey: 'v',
         payload: 'v',
       });
@@ -115,7 +118,7 @@ export function defineQueueCrashContract(factory: ContractBackendFactory): void 
       const held = await queue.get(victim.jobId);
       assert.deepEqual([held?.state, held?.leaseOwner, held?.attempts], ['PROCESSING', 'crash-child', 1]);
       // An event for the record while its worker is dead: kept, and run with the recovered job.
-      const later = await queue.enqueue({ flow: 'crash', recordKey: 'crash/victim', payload: 'later' });
+      const later = await queue.enqueue({ flow: 'crash', recordKey: VICTIM_KEY, payload: 'later' });
       assert.ok(['followup', 'coalesced'].includes(later.status), later.status);
 
       const { completed, rerunAt } = await drainUntilRerun(queue, victim.jobId);
@@ -128,6 +131,12 @@ export function defineQueueCrashContract(factory: ContractBackendFactory): void 
         'the follow-up folded into the recovered job',
       );
       assert.ok(rerunAt >= held!.leaseUntil!, 'not handed out again before its lease ended');
+      const runs = await backend.store.runs.list({ jobId: victim.jobId });
+      assert.deepEqual(
+        runs.map((run) => [run.attempt, run.outcome, run.error?.code]),
+        [[1, 'FAILED', 'QUEUE_LEASE_EXPIRED']],
+        'the run of the killed attempt ended with the recovery of its lease',
+      );
       for (const other of others) {
         const job = byId.get(other.jobId);
         assert.deepEqual([job?.state, job?.attempts], ['COMPLETED', 1], `job ${other.jobId}`);

@@ -1,6 +1,7 @@
 /**
  * Randomised contract tests of the queue: long seeded sequences of operations, checking after every step the
- * invariants the port promises (one waiting and one processing job per record, nothing lost, dedup), and
+ * invariants the port promises (one waiting and one processing job per record, nothing lost but what prune
+ * removed, dedup, counts per state), and
  * that enqueueMany behaves exactly like enqueue called once per input. The seed is printed; rerun a failure
  * with CRMSYNC_TEST_SEED=<seed>.
  */
@@ -8,7 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { LeaseLostError } from '../../src/core/errors.ts';
-import type { EnqueueResult, Job, JobInput, LeasedJob, Queue } from '../../src/ports/queue.ts';
+import { JOB_STATES } from '../../src/ports/queue.ts';
+import type { EnqueueResult, Job, JobInput, JobState, LeasedJob, Queue } from '../../src/ports/queue.ts';
 import { openFor } from './harness.ts';
 import type { ContractBackendFactory } from './harness.ts';
 import { pick, seededRandom, testSeed } from './seeded-random.ts';
@@ -53,6 +55,13 @@ function assertInvariants(jobs: readonly Job[], accepted: readonly number[], con
   );
 }
 
+/** Jobs per state, every state present. */
+function countsOf(jobs: readonly Job[]): Record<JobState, number> {
+  const counts = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>;
+  for (const job of jobs) counts[job.state] += 1;
+  return counts;
+}
+
 /** Renames job ids to their order of first appearance, so that two queues' results can be compared. */
 function normaliser(): (id: string) => number {
   const names = new Map<string, number>();
@@ -75,7 +84,8 @@ export function defineQueueModelContract(factory: ContractBackendFactory): void 
       });
       const queue = backend.queue;
       const held: LeasedJob[] = [];
-      const seenDedupKeys = new Set<string>();
+      /** Dedup keys stored, with when (prune forgets those older than its cutoff). */
+      const seenDedupKeys = new Map<string, number>();
       const accepted: number[] = [];
       let nextPayload = 0;
 
@@ -92,7 +102,7 @@ export function defineQueueModelContract(factory: ContractBackendFactory): void 
         inputs.forEach((item, index) => {
           const expectDuplicate = item.dedupKey !== undefined && seenDedupKeys.has(item.dedupKey);
           assert.equal(results[index]!.status === 'duplicate', expectDuplicate, `dedup of ${item.dedupKey}`);
-          if (item.dedupKey !== undefined) seenDedupKeys.add(item.dedupKey);
+          if (item.dedupKey !== undefined && !expectDuplicate) seenDedupKeys.set(item.dedupKey, clock.now());
           if (!expectDuplicate) accepted.push(item.payload as number);
         });
       };
@@ -138,10 +148,21 @@ export function defineQueueModelContract(factory: ContractBackendFactory): void 
         } else if (roll < 0.9) {
           const dead = await queue.list({ states: ['DEAD'], limit: 10 });
           if (dead.length > 0) await queue.replay(dead[pick(random, dead.length)]!.id);
+        } else if (roll < 0.93) {
+          const cutoff = clock.now() - pick(random, 3_000);
+          const gone = (await allJobs(queue)).filter(
+            (job) => (job.state === 'COMPLETED' || job.state === 'SKIPPED') && job.updatedAt < cutoff,
+          );
+          assert.equal(await queue.prune(cutoff), gone.length, `seed ${seed}, step ${step}: pruned`);
+          const prunedPayloads = new Set(gone.flatMap((job) => job.payloads as number[]));
+          accepted.splice(0, accepted.length, ...accepted.filter((payload) => !prunedPayloads.has(payload)));
+          for (const [key, at] of seenDedupKeys) if (at < cutoff) seenDedupKeys.delete(key);
         } else {
           clock.advance(pick(random, 3_000));
         }
-        assertInvariants(await allJobs(queue), accepted, `seed ${seed}, step ${step}`);
+        const jobs = await allJobs(queue);
+        assertInvariants(jobs, accepted, `seed ${seed}, step ${step}`);
+        assert.deepEqual(await queue.counts(), countsOf(jobs), `seed ${seed}, step ${step}: counts`);
       }
     });
 

@@ -8,11 +8,13 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { openSqliteBackend } from '../../src/adapters/sqlite/index.ts';
-import { MIGRATIONS } from '../../src/adapters/sqlite/migrations.ts';
+import { SqliteDatabase } from '../../src/adapters/sqlite/database.ts';
+import { MIGRATIONS, migrate } from '../../src/adapters/sqlite/migrations.ts';
 import { StorageError } from '../../src/core/errors.ts';
 import type { Backend } from '../../src/ports/backend.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
+import { defineAttemptsContract } from './attempts.contract.ts';
 import type { ContractBackendFactory } from './harness.ts';
 import { defineLocksContract } from './locks.contract.ts';
 import { defineQueueContract } from './queue.contract.ts';
@@ -39,6 +41,7 @@ const sqlite: ContractBackendFactory = (options) => {
 defineQueueContract('sqlite', sqlite);
 defineLocksContract('sqlite', sqlite);
 defineStoreContract('sqlite', sqlite);
+defineAttemptsContract('sqlite', sqlite);
 
 describe('SQLite backend', () => {
   /** A folder for this test, removed afterwards, and a tracker that closes the backends it opens. */
@@ -148,6 +151,30 @@ describe('SQLite backend', () => {
     clock.advance(1);
     assert.equal(await queue.prune(clock.now()), 1);
     assert.equal(payloadRows(), 0);
+  });
+
+  it('counts the jobs of a file from before the job_counts table when it migrates it', async (t) => {
+    const { open, path } = setup(t);
+    const older = SqliteDatabase.open({ path, durability: 'process', busyTimeoutMs: 1_000 });
+    migrate(
+      older,
+      0,
+      MIGRATIONS.filter((migration) => migration.version < 4),
+    );
+    const insert = `INSERT INTO jobs (flow, record_key, state, input_count, max_attempts, run_at, created_at,
+                      updated_at) VALUES ('f', ?, ?, 1, 5, 0, 0, 0)`;
+    for (const [n, state] of ['PENDING', 'PENDING', 'DEAD', 'COMPLETED'].entries())
+      older.run(insert, `r/${n}`, state);
+    older.close();
+    const queue = open(path).queue;
+    assert.deepEqual(await queue.counts(), {
+      PENDING: 2,
+      PROCESSING: 0,
+      COMPLETED: 1,
+      SKIPPED: 0,
+      FAILED: 0,
+      DEAD: 1,
+    });
   });
 
   it('turns a closed database into StorageError', async (t) => {

@@ -52,6 +52,7 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
           reason: null,
           error: null,
           changes: [],
+          intendedChanges: [],
           apiCalls: 0,
           displayName: null,
           ownerName: null,
@@ -63,13 +64,16 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
         await store.runs.setNames(id, { displayName: 'Müller GmbH' });
         await store.runs.setNames(id, { ownerName: 'RAB' });
         const change = { ref: ACCOUNT, field: 'name', before: 'Mueller', after: 'Müller GmbH' };
-        await store.runs.finish(id, {
+        const finished = await store.runs.finish(id, {
           outcome: 'COMPLETED',
           reason: 'synced',
           changes: [change],
           apiCalls: 3,
           finishedAt: 1_250,
         });
+        assert.equal(finished, true);
+        // A run ends once: a late second finish (a zombie worker's) changes nothing.
+        assert.equal(await store.runs.finish(id, { outcome: 'FAILED', finishedAt: 1_300 }), false);
         const run = await store.runs.get(id);
         assert.deepEqual(
           [run?.outcome, run?.reason, run?.changes, run?.apiCalls, run?.displayName, run?.ownerName],
@@ -90,6 +94,22 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
           [(await store.runs.get(skipped))?.reason, (await store.runs.get(skipped))?.changes],
           ['echo', []],
         );
+      });
+
+      it('keeps the intent a run recorded before writing, also when the run fails', async (t) => {
+        const { store } = await open(t);
+        const id = await store.runs.start(start());
+        const change = { ref: CONTACT, field: 'SaleTypeCategory', before: null, after: 'Retail' };
+        await store.runs.recordIntent(id, [{ ...change, after: 'draft' }]);
+        await store.runs.recordIntent(id, [change]);
+        await store.runs.finish(id, {
+          outcome: 'FAILED',
+          error: { code: 'X', message: 'x' },
+          finishedAt: 2_000,
+        });
+        const run = await store.runs.get(id);
+        assert.deepEqual([run?.intendedChanges, run?.changes], [[change], []]);
+        await assert.rejects(store.runs.recordIntent('999999', [change]), NotFoundError);
       });
 
       it('clears a name set to null and refuses unknown runs', async (t) => {
@@ -136,6 +156,29 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
         assert.deepEqual(idsOf(await store.runs.list({ flow: 'sync', limit: 2, beforeId: ids[1] })), [
           ids[0],
         ]);
+      });
+
+      it('lists the latest start first, then the highest id, and pages in that order', async (t) => {
+        const { store } = await open(t);
+        // Several processes start runs: ids follow the inserts, start times each process's clock.
+        const startedAt = [5_000, 3_000, 9_000, 3_000, 7_000];
+        const ids: string[] = [];
+        for (const time of startedAt) ids.push(await store.runs.start(start({ startedAt: time })));
+        const expected = [ids[2], ids[4], ids[0], ids[3], ids[1]];
+        assert.deepEqual(
+          (await store.runs.list()).map((run) => run.id),
+          expected,
+        );
+        assert.deepEqual(
+          (await store.runs.list({ since: 5_000 })).map((run) => run.id),
+          [ids[2], ids[4], ids[0]],
+        );
+        const paged: string[] = [];
+        for (let page = await store.runs.list({ limit: 2 }); page.length > 0;) {
+          paged.push(...page.map((run) => run.id));
+          page = await store.runs.list({ limit: 2, beforeId: page.at(-1)!.id });
+        }
+        assert.deepEqual(paged, expected);
       });
 
       it('prunes runs that finished before the cutoff', async (t) => {
@@ -221,7 +264,7 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
         );
       });
 
-      it('lets exactly one of two concurrent writers with the same revision win', async (t) => {
+      it('lets exactly one of two concurrent writers with the same revision win (cannot fail on SQLite, whose calls never interleave; it guards async backends)', async (t) => {
         const { store } = await open(t);
         const created = await store.links.save(link());
         const results = await Promise.allSettled(
@@ -347,7 +390,7 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
         assert.equal(await store.checkpoints.compareAndSet('n', 5, 6), false);
       });
 
-      it('lets exactly one of many concurrent compare-and-sets win', async (t) => {
+      it('lets exactly one of many concurrent compare-and-sets win (cannot fail on SQLite, whose calls never interleave; it guards async backends)', async (t) => {
         const { store } = await open(t);
         await store.checkpoints.set('cron:retention', { last: 100 });
         const results = await Promise.all(
@@ -381,6 +424,20 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
         assert.equal(await store.connectorState.get('so', 'token'), 'short-lived');
         clock.advance(1);
         assert.equal(await store.connectorState.get('so', 'token'), null);
+        assert.equal(await store.connectorState.get('so', 'userId'), 528);
+        await store.connectorState.set('so', 'token', 'renewed', clock.now() + 1_000);
+        assert.equal(await store.connectorState.get('so', 'token'), 'renewed');
+      });
+
+      it('prunes expired values and keeps the others', async (t) => {
+        const { store, clock } = await open(t);
+        await store.connectorState.set('so', 'token', 'expiring', clock.now() + 1_000);
+        await store.connectorState.set('espo', 'token', 'later', clock.now() + 2_000);
+        await store.connectorState.set('so', 'userId', 528, null);
+        assert.equal(await store.connectorState.prune(), 0);
+        clock.advance(1_000);
+        assert.equal(await store.connectorState.prune(), 1);
+        assert.equal(await store.connectorState.get('espo', 'token'), 'later');
         assert.equal(await store.connectorState.get('so', 'userId'), 528);
         await store.connectorState.set('so', 'token', 'renewed', clock.now() + 1_000);
         assert.equal(await store.connectorState.get('so', 'token'), 'renewed');

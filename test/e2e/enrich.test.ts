@@ -21,6 +21,42 @@ function outcomes(runs: readonly Run[]): string[] {
   return runs.map((run) => `${run.outcome}: ${(run.reason ?? '').split(':', 1)[0]}`);
 }
 
+async function setQuirks(world: EnrichWorld, quirks: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${world.sim.url}/_sim/quirks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(quirks),
+  });
+  assert.ok(response.ok, `quirks: ${response.status}`);
+}
+
+/**
+ * The runs of the companies `ids` once everything about them has happened: one was enriched, the simulator
+ * delivered every webhook since (the echo of that write included), and no job of theirs waits or runs.
+ */
+async function settledRuns(world: EnrichWorld, ids: readonly number[]): Promise<Run[]> {
+  const keys = new Set(ids.map((id) => `enrich|so/Contact/${id}`));
+  const runsOf = async () => (await Promise.all(ids.map((id) => world.runs('Contact', id)))).flat();
+  return eventually(async () => {
+    assert.ok(
+      (await runsOf()).some((run) => run.outcome === 'COMPLETED'),
+      'one of the companies was enriched',
+    );
+    await world.sim.hub.idle();
+    const jobs = (await world.app.backend.queue.list({ limit: 500 })).filter((job) =>
+      keys.has(job.recordKey),
+    );
+    const busy = jobs.filter((job) => !['COMPLETED', 'SKIPPED', 'DEAD'].includes(job.state));
+    assert.deepEqual(busy, [], 'no job of these companies waits or runs');
+    const runs = await runsOf();
+    assert.ok(
+      runs.every((run) => run.outcome !== null),
+      'every run finished',
+    );
+    return runs;
+  });
+}
+
 describe('enrich flow end to end', () => {
   let world: EnrichWorld;
   before(async () => {
@@ -88,32 +124,39 @@ describe('enrich flow end to end', () => {
     assert.equal(udfs(await world.read('Contact', id))['SuperOffice:84'] ?? '', '');
   });
 
-  it('duplicate contact.created deliveries and a second company of the same name give one enrichment', async () => {
-    await fetch(`${world.sim.url}/_sim/quirks`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ duplicateContactCreated: 2 }),
-    });
+  it('duplicate contact.created deliveries (new EventIds) and a second company of the same name: one enrichment', async () => {
+    await setQuirks(world, { duplicateContactCreated: 2 });
     try {
-      const first = await world.act('RKAB', 'Contact', { Name: 'Doppel Logistik GmbH' });
+      const name = 'Doppel Logistik GmbH';
+      const first = await world.act('RKAB', 'Contact', { Name: name });
       const second = await world.act('RCGO', 'Contact', { Name: 'Doppel  Logistik GmbH' });
-      const firstRuns = await world.waitForRuns('Contact', first, 1);
-      const secondRuns = await world.waitForRuns('Contact', second, 1);
-      const all = [...firstRuns, ...secondRuns].filter(
-        (run) => run.outcome !== 'SKIPPED' || !/^echo/.test(run.reason ?? ''),
+      const runs = await settledRuns(world, [first, second]);
+      const enrichments = runs.filter((run) => run.outcome === 'COMPLETED');
+      assert.deepEqual(outcomes(enrichments), ['COMPLETED: enriched'], outcomes(runs).join('; '));
+      // The other runs are the second company and the copies (duplicates), or the write's echo alone.
+      const others = outcomes(runs.filter((run) => run.outcome !== 'COMPLETED'));
+      assert.ok(others.includes('SKIPPED: duplicate'), others.join('; '));
+      assert.ok(
+        others.every((outcome) => outcome === 'SKIPPED: duplicate' || outcome === 'SKIPPED: echo'),
+        others.join('; '),
       );
-      assert.deepEqual(outcomes(all).sort(), ['COMPLETED: enriched', 'SKIPPED: duplicate']);
-      // The redelivered events (same EventId) were dropped at ingest: one job per company, no more runs.
-      const jobs = await world.app.backend.queue.list({ limit: 500 });
-      const created = jobs.filter((job) => job.recordKey.endsWith(`/Contact/${first}`));
-      assert.ok(created.length <= 2, `jobs for the first company: ${created.length}`);
+      const asked = world.enricherRequests.filter(
+        (request) => (request as { company: { name: string } }).company.name.replace(/\s+/g, ' ') === name,
+      );
+      assert.equal(asked.length, 1, 'the enricher was asked once');
     } finally {
-      await fetch(`${world.sim.url}/_sim/quirks`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ duplicateContactCreated: 0 }),
-      });
+      await setQuirks(world, { duplicateContactCreated: 0 });
     }
+  });
+
+  it("a foreign owner's company of the same name, created just before ours, does not block ours", async () => {
+    const foreign = await world.act('WACK', 'Contact', { Name: 'Geteilt Spedition' });
+    const [skipped] = await world.waitForRuns('Contact', foreign, 1);
+    assert.match(skipped!.reason ?? '', /^foreign owner: /);
+    const ours = await world.act('RKAB', 'Contact', { Name: 'Geteilt Spedition' });
+    const [enriched] = await world.waitForRuns('Contact', ours, 1);
+    assert.equal(enriched!.outcome, 'COMPLETED', enriched!.reason ?? '');
+    assert.match(enriched!.reason ?? '', /^enriched: /);
   });
 
   it('a person change writes the person opener to the person', async () => {

@@ -18,6 +18,7 @@ function run(id: string, minute: number, outcome: RunOutcome | null, extra: Part
     reason: outcome === 'SKIPPED' ? 'echo: made by the API user' : null,
     error: outcome === 'FAILED' ? { code: 'ENRICHER_UNAVAILABLE', message: 'down' } : null,
     changes: [],
+    intendedChanges: [],
     apiCalls: 0,
     displayName: null,
     ownerName: null,

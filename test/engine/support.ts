@@ -3,6 +3,7 @@
  * handler until the test lets it go, and a way to make single backend methods fail.
  */
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { openSqliteBackend } from '../../src/adapters/sqlite/index.ts';
 import type { BackoffPolicy } from '../../src/core/backoff.ts';
 import type { Backend } from '../../src/ports/backend.ts';
@@ -10,14 +11,8 @@ import type { Clock } from '../../src/ports/clock.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 
-/** A logger that drops everything. */
-export const silentLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silentLogger,
-};
+/** The real logger, dropping everything. */
+export const silentLogger: Logger = pino({ level: 'silent' });
 
 /** Options of {@link openTestBackend}. */
 export interface TestBackendOptions {
@@ -29,6 +24,8 @@ export interface TestBackendOptions {
 /** A backend on a fresh database file, and a second connection to the same file (another "process"). */
 export interface TestBackend {
   readonly backend: Backend;
+  /** The database file. */
+  readonly path: string;
   /** Opens another backend on the same file. Closed by {@link TestBackend.close}. */
   openAnother(clock?: Clock): Backend;
   close(): Promise<void>;
@@ -56,6 +53,7 @@ export function openTestBackend(options: TestBackendOptions = {}): TestBackend {
   const others: Backend[] = [];
   return {
     backend,
+    path,
     openAnother: (clock) => {
       const other = open(clock ?? options.clock);
       others.push(other);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { CrmsyncError } from '../../src/core/errors.ts';
+import { CrmsyncError, StorageError } from '../../src/core/errors.ts';
 import type { FieldChange } from '../../src/core/types.ts';
 import { createInspectHandler } from '../../src/engine/flows/inspect.ts';
 import type { FlowHandler } from '../../src/engine/handlers.ts';
@@ -13,7 +13,9 @@ import { systemClock } from '../../src/ports/clock.ts';
 import type { Job, Queue } from '../../src/ports/queue.ts';
 import type { Run } from '../../src/ports/store.ts';
 import { eventually } from '../support/eventually.ts';
+import { walCommitCount } from '../support/wal-commits.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { holdsWithoutTimers, settlesWithoutTimers } from '../support/settles.ts';
 import type { TestBackend } from './support.ts';
 import { gate, openTestBackend, override, silentLogger } from './support.ts';
 
@@ -81,6 +83,7 @@ describe('WorkerPool', () => {
   function startPool(options: Partial<WorkerPoolOptions> = {}): WorkerPool {
     pool = new WorkerPool({
       queue: backend.queue,
+      attempts: backend.attempts,
       store: backend.store,
       handlers,
       clock: systemClock,
@@ -188,6 +191,23 @@ describe('WorkerPool', () => {
     assert.ok(observed.every((info) => info.flow === 'sync' && info.durationMs >= 0));
   });
 
+  test('costs two commits per job: lease + run start, then run outcome + settlement', async () => {
+    handlers.register('work', completed);
+    handlers.register('strict', () =>
+      Promise.reject(new CrmsyncError('MAPPING_INVALID', 'no mapping', { retryable: false })),
+    );
+    const done = await Promise.all(['1', '2', '3', '4'].map((id) => enqueue(backend.queue, 'work', id)));
+    const dead = await enqueue(backend.queue, 'strict', '5');
+    const commitsBefore = walCommitCount(test_.path);
+    startPool({ concurrency: 1 });
+    for (const jobId of done) await jobIn(backend.queue, jobId, 'COMPLETED');
+    await jobIn(backend.queue, dead, 'DEAD');
+    await pool?.stop({ deadlineMs: 1_000 });
+    // Commit frames SQLite wrote to the WAL: idle polls and reads write none.
+    assert.equal(walCommitCount(test_.path) - commitsBefore, 2 * 5);
+    assert.equal((await backend.store.runs.list()).filter((run) => run.finishedAt !== null).length, 5);
+  });
+
   test('retries a failed run and then succeeds', async () => {
     let calls = 0;
     handlers.register('flaky', (_job, context) => {
@@ -267,14 +287,14 @@ describe('WorkerPool', () => {
   test('wake() makes idle workers pick up a new job without waiting for the poll', async () => {
     handlers.register('work', completed);
     let emptyPolls = 0;
-    const queue = override(backend.queue, {
-      dequeue: async (request) => {
-        const job = await backend.queue.dequeue(request);
-        if (job === null) emptyPolls += 1;
-        return job;
+    const attempts = override(backend.attempts, {
+      begin: async (request) => {
+        const attempt = await backend.attempts.begin(request);
+        if (attempt === null) emptyPolls += 1;
+        return attempt;
       },
     });
-    startPool({ queue, pollMs: 60_000, concurrency: 2 });
+    startPool({ attempts, pollMs: 60_000, concurrency: 2 });
     await eventually(() => emptyPolls >= 2); // both loops polled, found nothing, and now sleep for a minute
     const jobId = await enqueue(backend.queue, 'work', '1');
     pool?.wake();
@@ -283,38 +303,23 @@ describe('WorkerPool', () => {
 
   test('keeps running when the backend fails, backing off between attempts', async () => {
     handlers.register('work', completed);
-    let dequeueFailures = 0;
-    let startFailures = 0;
-    const queue = override(backend.queue, {
-      dequeue: async (request) => {
-        if (dequeueFailures < 3) {
-          dequeueFailures += 1;
+    let beginFailures = 0;
+    const attempts = override(backend.attempts, {
+      begin: async (request) => {
+        if (beginFailures < 3) {
+          beginFailures += 1;
           throw new Error('database is locked');
         }
-        return backend.queue.dequeue(request);
-      },
-    });
-    const runs = override(backend.store.runs, {
-      start: async (run) => {
-        if (startFailures < 1) {
-          startFailures += 1;
-          throw new Error('disk I/O error');
-        }
-        return backend.store.runs.start(run);
+        return backend.attempts.begin(request);
       },
     });
     const jobId = await enqueue(backend.queue, 'work', '1');
-    startPool({
-      queue,
-      store: override(backend.store, { runs }),
-      concurrency: 1,
-      backendRetry: { baseMs: 5, maxMs: 20, jitter: 0 },
-    });
+    startPool({ attempts, concurrency: 1, backendRetry: { baseMs: 5, maxMs: 20, jitter: 0 } });
     const job = await jobIn(backend.queue, jobId, 'COMPLETED');
-    assert.equal(dequeueFailures, 3);
-    assert.equal(startFailures, 1);
-    // The job whose run could not be recorded was released, not failed: its attempt did not count.
+    assert.equal(beginFailures, 3);
+    // A failed begin leased nothing: no attempt was counted and no run was left behind.
     assert.equal(job.attempts, 1);
+    assert.equal((await onlyRun(backend, jobId)).outcome, 'COMPLETED');
   });
 
   test('a lost lease aborts the handler and discards its result', async () => {
@@ -351,13 +356,110 @@ describe('WorkerPool', () => {
       const first = list.find((run) => run.attempt === 1);
       return first?.outcome === 'FAILED' ? first : null;
     });
-    assert.equal(runs.error?.code, 'QUEUE_LEASE_LOST');
+    // The thief's dequeue recovered the expired lease and ended the first attempt's run with it.
+    assert.equal(runs.error?.code, 'QUEUE_LEASE_EXPIRED');
     assert.deepEqual(runs.changes, []);
     const job = await jobState(backend.queue, jobId);
     assert.equal(job.state, 'PROCESSING');
     assert.equal(job.leaseOwner, 'thief');
     // The thief still holds a valid lease: the first worker did not complete the job under its feet.
     await backend.queue.complete(jobId, thief.leaseToken, 'COMPLETED');
+  });
+
+  test('aborts a run whose heartbeats keep failing before its lease can run out: one handler per record', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const reasons: unknown[] = [];
+    handlers.register('slow', async (_job, context) => {
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      try {
+        await new Promise<void>((resolve) =>
+          context.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        reasons.push(context.signal.reason);
+        throw context.signal.reason;
+      } finally {
+        active -= 1;
+      }
+    });
+    const jobId = await enqueue(backend.queue, 'slow', '1');
+    const locked = override(backend.queue, {
+      heartbeat: () => Promise.reject(new StorageError('SQLite crmsync.db: database is locked')),
+    });
+    startPool({ queue: locked, leaseMs: 100, concurrency: 1 });
+    // A second instance on its own connection, with working heartbeats, takes the job once the lease ends.
+    const other = test_.openAnother();
+    const second = new WorkerPool({
+      queue: other.queue,
+      attempts: other.attempts,
+      store: other.store,
+      handlers,
+      clock: systemClock,
+      logger: silentLogger,
+      concurrency: 1,
+      leaseMs: 100,
+      pollMs: 5,
+      workerIdPrefix: 'second',
+    });
+    second.start();
+    try {
+      await eventually(async () => (await backend.store.runs.list({ jobId })).length === 2);
+      assert.equal(maxActive, 1, 'the first handler was stopped before the second began');
+      assert.equal((reasons[0] as CrmsyncError | undefined)?.code, 'LEASE_EXPIRED');
+      const first = (await backend.store.runs.list({ jobId })).find((run) => run.attempt === 1);
+      assert.deepEqual([first?.outcome, first?.error?.code], ['FAILED', 'LEASE_EXPIRED']);
+    } finally {
+      await second.stop({ deadlineMs: 0 });
+    }
+  });
+
+  test('the run of an attempt that died after its write still shows the write the next attempt skips', async () => {
+    // A vendor record held in memory: attempt 1 writes it and then never returns (its heartbeats fail, as
+    // if its worker were cut off); attempt 2, on another instance, finds the value there.
+    const vendor = new Map<string, string>();
+    const written = 'Acme GmbH';
+    const change: FieldChange = { ref: contact('1'), field: 'name', before: null, after: written };
+    handlers.register('write', async (_job, context) => {
+      if (vendor.get('name') === written) return { outcome: 'SKIPPED', reason: 'up to date' };
+      await context.recordIntent([change]);
+      vendor.set('name', written);
+      await new Promise<void>(() => undefined); // dies mid-run: the result never comes back
+      return { outcome: 'COMPLETED', changes: [change] };
+    });
+    const jobId = await enqueue(backend.queue, 'write', '1');
+    const cutOff = override(backend.queue, {
+      heartbeat: () => Promise.reject(new StorageError('SQLite crmsync.db: database is locked')),
+    });
+    startPool({ queue: cutOff, leaseMs: 100, concurrency: 1 });
+    const other = test_.openAnother();
+    const second = new WorkerPool({
+      queue: other.queue,
+      attempts: other.attempts,
+      store: other.store,
+      handlers,
+      clock: systemClock,
+      logger: silentLogger,
+      concurrency: 1,
+      leaseMs: 30_000,
+      pollMs: 5,
+      workerIdPrefix: 'second',
+    });
+    second.start();
+    try {
+      await jobIn(backend.queue, jobId, 'SKIPPED');
+      const runs = await backend.store.runs.list({ jobId });
+      const [first, next] = [1, 2].map((attempt) => runs.find((run) => run.attempt === attempt));
+      assert.deepEqual([next?.outcome, next?.reason], ['SKIPPED', 'up to date']);
+      assert.equal(first?.outcome, 'FAILED');
+      assert.deepEqual(
+        first?.intendedChanges,
+        [change],
+        'the history shows the write the first attempt made',
+      );
+    } finally {
+      await second.stop({ deadlineMs: 0 });
+    }
   });
 
   test('stop() finishes quick jobs, releases slow ones after the deadline, and takes no new jobs', async () => {
@@ -405,15 +507,32 @@ describe('WorkerPool', () => {
     assert.equal(activePool.inFlightCount, 0);
   });
 
-  test('stop() resolves at once when idle', async () => {
+  test('stop() resolves at once when idle, without waiting out the poll interval or the deadline', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] }); // neither the poll sleep nor the deadline ends by itself
     handlers.register('work', completed);
-    const idlePool = startPool({ pollMs: 60_000 });
-    const started = performance.now();
-    await idlePool.stop({ deadlineMs: 10_000 });
-    assert.ok(performance.now() - started < 5_000);
+    let polls = 0;
+    const attempts = override(backend.attempts, {
+      begin: (request) => {
+        polls += 1;
+        return backend.attempts.begin(request);
+      },
+    });
+    const idlePool = startPool({ attempts, pollMs: 60_000 });
+    try {
+      // Both workers found nothing and went to sleep for the poll interval.
+      assert.equal(await holdsWithoutTimers(() => polls === 2), true);
+      assert.equal(await settlesWithoutTimers(idlePool.stop({ deadlineMs: 10_000 })), true);
+      assert.equal(polls, 2, 'no worker polled again');
+    } finally {
+      t.mock.timers.runAll(); // a failed stop() still ends, so the clean-up does not hang
+    }
   });
 
   test('rejects a concurrency below 1', () => {
     assert.throws(() => startPool({ concurrency: 0 }), RangeError);
+  });
+
+  test('rejects a heartbeat that would come after the lease deadline', () => {
+    assert.throws(() => startPool({ leaseMs: 1_000, heartbeatMs: 800 }), /heartbeatMs \(800\) must be below/);
   });
 });

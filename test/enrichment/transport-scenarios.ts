@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
 import { EnricherError } from '../../src/core/errors.ts';
 import type { Enricher, EnrichmentRequest, EnrichmentResult } from '../../src/ports/enricher.ts';
 import type { Logger } from '../../src/ports/logger.ts';
@@ -36,26 +37,26 @@ export const SAMPLE_ANSWER: EnrichmentResult = {
   personOpener: 'Frau Müller, als Einkaufsleiterin kennen Sie das Thema.',
 };
 
-/** One log call, as recorded by {@link recordingLogger}. */
+/** One log line, as recorded by {@link recordingLogger}. */
 export interface LogEntry {
   readonly level: string;
+  /** The line's fields besides level and message, as pino wrote them (errors serialised). */
   readonly object: object;
   readonly message: string | undefined;
 }
 
-/** A logger that keeps every call, so tests can look for secrets in logs. */
+/**
+ * The real logger (pino, at every level) writing into `entries` instead of stdout, so tests can look for
+ * secrets in exactly what would be logged.
+ */
 export function recordingLogger(entries: LogEntry[] = []): Logger & { readonly entries: LogEntry[] } {
-  const log = (level: string) => (object: object, message?: string) => {
-    entries.push({ level, object, message });
+  const destination = {
+    write: (line: string) => {
+      const { level, msg, ...object } = JSON.parse(line) as { level: number; msg?: string };
+      entries.push({ level: pino.levels.labels[level] ?? String(level), object, message: msg });
+    },
   };
-  return {
-    entries,
-    debug: log('debug'),
-    info: log('info'),
-    warn: log('warn'),
-    error: log('error'),
-    child: () => recordingLogger(entries),
-  };
+  return Object.assign(pino({ level: 'trace' }, destination), { entries });
 }
 
 /** What the scenarios need to know about a provider. */
@@ -219,6 +220,16 @@ export function describeTransportScenarios(provider: ProviderUnderTest): void {
       controller.abort(reason);
       await assert.rejects(call, (error) => error === reason);
       requestCount();
+    });
+
+    it('an already aborted signal stops the call at once, before any request', async () => {
+      const before = server.requests.length;
+      server.script(provider.successReply(SAMPLE_ANSWER));
+      const reason = new Error('worker stopping');
+      const call = make().enrich(SAMPLE_REQUEST, { signal: AbortSignal.abort(reason) });
+      await assert.rejects(call, (error) => error === reason);
+      assert.equal(server.requests.length, before, 'no request reached the server');
+      assert.equal((await make().enrich(SAMPLE_REQUEST)).vertical, 'Healthcare', 'the next call works');
     });
 
     it('drops a vertical outside the offered list and matches the list case-insensitively', async () => {

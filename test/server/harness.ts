@@ -5,6 +5,7 @@
  */
 import { pino } from 'pino';
 import { openSqliteBackend } from '../../src/adapters/sqlite/index.ts';
+import { DEFAULTS } from '../../src/config/defaults.ts';
 import {
   genericConnector,
   genericOptionsSchema,
@@ -13,7 +14,6 @@ import {
 import type { Backend } from '../../src/ports/backend.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import type { Connector } from '../../src/ports/connector.ts';
-import type { ConnectorStateRepository } from '../../src/ports/store.ts';
 import type { Queue } from '../../src/ports/queue.ts';
 import { buildServer } from '../../src/server/app.ts';
 import type { ServerOptions } from '../../src/server/app.ts';
@@ -86,8 +86,11 @@ export function signed(body: unknown): { body: string; headers: Record<string, s
 /** Starts a server; `overrides` replace the defaults of buildServer's options. */
 export async function startTestServer(
   overrides: Partial<
-    Pick<ServerOptions, 'routes' | 'ingest' | 'token' | 'host' | 'bodyLimitBytes' | 'logger'>
-  > = {},
+    Pick<ServerOptions, 'routes' | 'ingest' | 'token' | 'host' | 'bodyLimitBytes' | 'logger' | 'timeouts'>
+  > & {
+    /** Connectors by connection, in place of the generic one (the connection must be in `routes`). */
+    connectors?: (context: { backend: Backend; metrics: Metrics }) => ReadonlyMap<string, Connector>;
+  } = {},
 ): Promise<TestServer> {
   const temp = makeTempDir('crmsync-server-');
   const backend = openSqliteBackend({ path: `${temp.path}/crmsync.db`, durability: 'process' });
@@ -105,18 +108,27 @@ export async function startTestServer(
         clock: systemClock,
         logger,
         apiCalls: metrics,
-        state: {} as ConnectorStateRepository,
+        state: backend.store.connectorState,
       }),
     );
   }
+  for (const [connection, connector] of overrides.connectors?.({ backend, metrics }) ?? [])
+    connectors.set(connection, connector);
   const app = await buildServer({
     connectors,
     routes,
-    backend: { store: backend.store, queue, locks: backend.locks, close: () => backend.close() },
+    backend: {
+      store: backend.store,
+      queue,
+      locks: backend.locks,
+      attempts: backend.attempts,
+      close: () => backend.close(),
+    },
     metrics,
     logger,
     clock: systemClock,
     bodyLimitBytes: overrides.bodyLimitBytes ?? 1_048_576,
+    timeouts: overrides.timeouts ?? DEFAULTS.server.timeouts,
     ingest: overrides.ingest ?? { maxBatch: 512, maxWaitMs: 2 },
     token: overrides.token,
     host: overrides.host ?? '127.0.0.1',

@@ -144,28 +144,6 @@ describe('POST /webhooks/:connection', () => {
       assert.equal((await errorOf(response)).code, 'WEBHOOK_SIGNATURE_INVALID');
     });
 
-    it('400 for malformed JSON', async () => {
-      const response = await server.webhook('source', '{"events": [');
-      assert.equal(response.status, 400);
-      const error = await errorOf(response);
-      assert.equal(error.code, 'WEBHOOK_PAYLOAD_INVALID');
-      assert.match(error.message, /not valid JSON/);
-    });
-
-    it('400 listing every schema violation with its path', async () => {
-      const response = await server.webhook('source', {
-        events: [
-          { entityType: 'Contact', recordId: 'ok' },
-          { entityType: '', kind: 'moved' },
-        ],
-      });
-      assert.equal(response.status, 400);
-      const error = await errorOf(response);
-      assert.equal(error.code, 'WEBHOOK_PAYLOAD_INVALID');
-      for (const path of ['events.1.entityType', 'events.1.recordId', 'events.1.kind'])
-        assert.ok(error.message.includes(path), error.message);
-    });
-
     it('404 for an unknown connection', async () => {
       const response = await server.webhook('nope', { entityType: 'Contact', recordId: 1 });
       assert.equal(response.status, 404);
@@ -182,19 +160,9 @@ describe('POST /webhooks/:connection', () => {
       assert.equal((await errorOf(response)).code, 'PAYLOAD_TOO_LARGE');
     });
 
-    it('415 for a body that is not JSON', async () => {
-      const response = await server.webhook(
-        'source',
-        { entityType: 'Contact', recordId: 1 },
-        { 'content-type': 'text/plain' },
-      );
-      assert.equal(response.status, 415);
-      assert.equal((await errorOf(response)).code, 'WEBHOOK_CONTENT_TYPE_UNSUPPORTED');
-    });
-
     it('counts refusals by outcome, unknown connections under one label', async () => {
       const text = await server.metrics.registry.metrics();
-      for (const outcome of ['unauthorized', 'malformed', 'too_large']) {
+      for (const outcome of ['unauthorized', 'too_large']) {
         assert.match(
           text,
           new RegExp(`crmsync_webhooks_total\\{connection="source",outcome="${outcome}"\\} [1-9]`),

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { openSqliteBackend } from '../../src/adapters/sqlite/index.ts';
+import { DEFAULTS } from '../../src/config/defaults.ts';
 import type { Backend } from '../../src/ports/backend.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Connector } from '../../src/ports/connector.ts';
@@ -65,6 +66,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     logger: pino({ level: 'silent' }),
     clock,
     bodyLimitBytes: 1_048_576,
+    timeouts: DEFAULTS.server.timeouts,
     ingest: { maxBatch: 64, maxWaitMs: 0 },
     host: '127.0.0.1',
   });

@@ -12,6 +12,9 @@ const SQL = {
         ON CONFLICT (connection, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
           updated_at = excluded.updated_at`,
   delete: 'DELETE FROM connector_state WHERE connection = ? AND key = ?',
+  // One batch (see SqliteDatabase.deleteInBatches).
+  prune: `DELETE FROM connector_state WHERE (connection, key) IN (SELECT connection, key FROM connector_state
+            WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
 } as const;
 
 /** ConnectorStateRepository on SQLite. An expired value reads as absent and is overwritten by the next set. */
@@ -41,5 +44,9 @@ export class SqliteConnectorStateRepository implements ConnectorStateRepository 
     return this.#db.autocommit(() => {
       this.#db.run(SQL.delete, connection, key);
     });
+  }
+
+  prune(): Promise<number> {
+    return this.#db.deleteInBatches(SQL.prune, this.#clock.now());
   }
 }

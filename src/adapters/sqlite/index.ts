@@ -1,6 +1,7 @@
 /**
  * The SQLite backend: store, queue and locks in one file through node:sqlite (built into Node, no native
- * addon). Several processes may share the file (WAL mode; writers wait up to `busyTimeoutMs` for each other).
+ * addon). Several processes may share the file (WAL mode; writers wait up to `busyTimeoutMs` for each other,
+ * without blocking the event loop).
  */
 import { DEFAULT_BACKOFF } from '../../core/backoff.ts';
 import type { Backend } from '../../ports/backend.ts';
@@ -12,6 +13,7 @@ import type { Durability } from './database.ts';
 import { SqliteLocks } from './locks.ts';
 import { migrate } from './migrations.ts';
 import { SqliteQueue } from './queue.ts';
+import { SqliteJobAttempts } from './attempts.ts';
 import { SqliteStore } from './store.ts';
 
 /** Options of {@link openSqliteBackend}. */
@@ -29,7 +31,10 @@ export interface SqliteBackendOptions {
   queue?: Partial<QueueSettings>;
   /** Jitter source for retry backoff, [0, 1) (default Math.random). */
   random?: () => number;
-  /** How long a writer waits for another process's write lock before failing (default 5000 ms). */
+  /**
+   * How long an operation waits for another process's write lock before failing with a retryable
+   * StorageError (default 5000 ms). The wait is a series of short timers, never a blocking call.
+   */
   busyTimeoutMs?: number;
 }
 
@@ -54,18 +59,23 @@ export function openSqliteBackend(options: SqliteBackendOptions): Backend {
     database.close();
     throw error;
   }
+  const store = new SqliteStore(database, clock);
+  const queue = new SqliteQueue({
+    database,
+    clock,
+    settings: {
+      maxAttempts: options.queue?.maxAttempts ?? DEFAULT_QUEUE_SETTINGS.maxAttempts,
+      backoff: options.queue?.backoff ?? DEFAULT_QUEUE_SETTINGS.backoff,
+      maxPayloadsPerJob: options.queue?.maxPayloadsPerJob ?? DEFAULT_QUEUE_SETTINGS.maxPayloadsPerJob,
+    },
+    random: options.random ?? Math.random,
+    // The dead attempt's run ends in the same transaction that recovers its job.
+    onLeaseExpired: (jobId, error, now) => store.runs.endAbandonedSync(jobId, error, now),
+  });
   return {
-    store: new SqliteStore(database, clock),
-    queue: new SqliteQueue({
-      database,
-      clock,
-      settings: {
-        maxAttempts: options.queue?.maxAttempts ?? DEFAULT_QUEUE_SETTINGS.maxAttempts,
-        backoff: options.queue?.backoff ?? DEFAULT_QUEUE_SETTINGS.backoff,
-        maxPayloadsPerJob: options.queue?.maxPayloadsPerJob ?? DEFAULT_QUEUE_SETTINGS.maxPayloadsPerJob,
-      },
-      random: options.random ?? Math.random,
-    }),
+    store,
+    queue,
+    attempts: new SqliteJobAttempts({ database, queue, runs: store.runs, clock }),
     locks: new SqliteLocks(database, clock),
     close: () => database.autocommit(() => database.close()),
   };

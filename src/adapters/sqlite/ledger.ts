@@ -21,7 +21,8 @@ const SQL = {
   find: `SELECT * FROM write_ledger
          WHERE ref_connection = ? AND ref_entity_type = ? AND ref_id = ? AND written_at >= ?
          ORDER BY written_at DESC, id DESC`,
-  prune: 'DELETE FROM write_ledger WHERE written_at < ?',
+  // One batch (see SqliteDatabase.deleteInBatches).
+  prune: `DELETE FROM write_ledger WHERE id IN (SELECT id FROM write_ledger WHERE written_at < ? LIMIT ?)`,
 } as const;
 
 /** WriteLedger on SQLite. */
@@ -57,7 +58,7 @@ export class SqliteWriteLedger implements WriteLedger {
   }
 
   prune(olderThan: number): Promise<number> {
-    return this.#db.autocommit(() => this.#db.run(SQL.prune, olderThan).changes);
+    return this.#db.deleteInBatches(SQL.prune, olderThan);
   }
 }
 

@@ -100,8 +100,8 @@ export class SqliteLinkRepository implements LinkRepository {
         .when(query.flow, 'flow = ?', (flow) => [flow])
         .when(query.status, 'status = ?', (status) => [status])
         .when(query.afterId, 'id > ?', (afterId) => [cursorOf(afterId, 'afterId')]);
-      const sql = `SELECT * FROM links ${filter.where} ORDER BY id LIMIT ?`;
-      return this.#db.all<LinkRow>(sql, ...filter.params, limitOf(query.limit, 100)).map(toLink);
+      const { sql, params } = filter.select('*', 'links', 'id', limitOf(query.limit, 100));
+      return this.#db.all<LinkRow>(sql, ...params).map(toLink);
     });
   }
 

@@ -15,6 +15,8 @@ const SQL = {
             WHERE locks.expires_at <= ?`,
   release: 'DELETE FROM locks WHERE key = ? AND token = ? RETURNING expires_at',
   extend: 'UPDATE locks SET expires_at = ? WHERE key = ? AND token = ? AND expires_at > ?',
+  // One batch (see SqliteDatabase.deleteInBatches).
+  prune: 'DELETE FROM locks WHERE key IN (SELECT key FROM locks WHERE expires_at <= ? LIMIT ?)',
 } as const;
 
 /** Locks port on SQLite. */
@@ -50,6 +52,10 @@ export class SqliteLocks implements Locks {
       const now = this.#clock.now();
       return this.#db.run(SQL.extend, now + ttlMs, key, token, now).changes === 1;
     });
+  }
+
+  prune(): Promise<number> {
+    return this.#db.deleteInBatches(SQL.prune, this.#clock.now());
   }
 }
 

@@ -160,6 +160,53 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'serving without linear work',
+    sql: `
+      -- Jobs per state, kept exact by triggers in the transaction of every change, so that counts() (the
+      -- /metrics gauge, read at every scrape) reads six rows instead of scanning the queue.
+      CREATE TABLE job_counts (
+        state TEXT PRIMARY KEY,
+        count INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO job_counts (state, count)
+        SELECT column1, (SELECT count(*) FROM jobs WHERE jobs.state = column1)
+        FROM (VALUES ('PENDING'), ('PROCESSING'), ('COMPLETED'), ('SKIPPED'), ('FAILED'), ('DEAD'));
+      CREATE TRIGGER jobs_count_insert AFTER INSERT ON jobs BEGIN
+        UPDATE job_counts SET count = count + 1 WHERE state = NEW.state;
+      END;
+      CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs BEGIN
+        UPDATE job_counts SET count = count - 1 WHERE state = OLD.state;
+      END;
+      CREATE TRIGGER jobs_count_update AFTER UPDATE OF state ON jobs WHEN OLD.state IS NOT NEW.state BEGIN
+        UPDATE job_counts SET count = count - 1 WHERE state = OLD.state;
+        UPDATE job_counts SET count = count + 1 WHERE state = NEW.state;
+      END;
+
+      -- Lists walk an index in their own order and stop at the limit, never sorting every match: jobs of a
+      -- state newest first; runs newest first by start time, under each filter of runs list.
+      CREATE INDEX jobs_by_state_id ON jobs (state, id);
+      DROP INDEX runs_by_job;
+      DROP INDEX runs_by_flow;
+      DROP INDEX runs_by_ref;
+      CREATE INDEX runs_by_start ON runs (started_at);
+      CREATE INDEX runs_by_job ON runs (job_id, started_at);
+      CREATE INDEX runs_by_flow ON runs (flow, started_at);
+      CREATE INDEX runs_by_ref ON runs (ref_connection, ref_entity_type, ref_id, started_at);
+      CREATE INDEX runs_by_outcome ON runs (outcome, started_at);
+
+      -- Retention finds expired locks and connector state without a scan.
+      CREATE INDEX locks_by_expiry ON locks (expires_at);
+      CREATE INDEX connector_state_by_expiry ON connector_state (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
+  {
+    version: 5,
+    name: 'run intents',
+    // The field changes a run was about to write, recorded before the vendor write (see RunContext).
+    sql: `ALTER TABLE runs ADD COLUMN intended_changes TEXT NOT NULL DEFAULT '[]';`,
+  },
 ];
 
 /**

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { backoffDelay } from '../../core/backoff.ts';
 import { InputError, LeaseLostError, NotFoundError } from '../../core/errors.ts';
+import { losslessKey } from '../../core/lossless-key.ts';
 import type { JsonValue } from '../../core/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { JOB_STATES } from '../../ports/queue.ts';
@@ -28,6 +29,7 @@ import type {
 } from '../../ports/queue.ts';
 import type { Row, SqliteDatabase } from './database.ts';
 import { Filter, cursorOf, limitOf, parseJson, rowIdOf } from './values.ts';
+import type { SqlQuery } from './values.ts';
 
 /** A row of `jobs`. */
 interface JobRow extends Row {
@@ -93,6 +95,9 @@ const SQL = {
   insert: `INSERT INTO jobs (flow, record_key, state, input_count, attempts, max_attempts, run_at, created_at,
              updated_at)
            VALUES (?, ?, 'PENDING', 1, 0, ?, ?, ?, ?)`,
+  insertDead: `INSERT INTO jobs (flow, record_key, state, input_count, attempts, max_attempts, run_at, created_at,
+                 updated_at, last_error_code, last_error_message)
+               VALUES (?, ?, 'DEAD', 1, 0, ?, ?, ?, ?, ?, ?)`,
   coalesce: 'UPDATE jobs SET input_count = input_count + 1, run_at = ?, updated_at = ? WHERE id = ?',
   addPayload: 'INSERT INTO job_payloads (job_id, payload) VALUES (?, ?)',
   movePayloads: 'UPDATE job_payloads SET job_id = ? WHERE job_id = ?',
@@ -124,9 +129,12 @@ const SQL = {
                 lease_until = NULL, updated_at = ?
               WHERE id = ?`,
   deleteJob: 'DELETE FROM jobs WHERE id = ?',
-  counts: 'SELECT state, count(*) AS count FROM jobs GROUP BY state',
-  pruneJobs: `DELETE FROM jobs WHERE state IN ('COMPLETED', 'SKIPPED') AND updated_at < ?`,
-  pruneDedupKeys: 'DELETE FROM job_dedup_keys WHERE created_at < ?',
+  counts: 'SELECT state, count FROM job_counts',
+  // One batch each (see SqliteDatabase.deleteInBatches); payloads go with their job (ON DELETE CASCADE).
+  pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_by_state
+                WHERE state IN ('COMPLETED', 'SKIPPED') AND updated_at < ? LIMIT ?)`,
+  pruneDedupKeys: `DELETE FROM job_dedup_keys WHERE dedup_key IN (SELECT dedup_key FROM job_dedup_keys
+                     WHERE created_at < ? LIMIT ?)`,
 } as const;
 
 /** Dependencies of {@link SqliteQueue}. */
@@ -136,6 +144,11 @@ export interface SqliteQueueOptions {
   readonly settings: QueueSettings;
   /** Jitter source for the backoff, [0, 1). */
   readonly random: () => number;
+  /**
+   * Called inside the recovery's transaction for every job whose lease expired, with the error the job now
+   * carries: the backend ends the dead attempt's run there, atomically with the recovery.
+   */
+  readonly onLeaseExpired?: (jobId: string, error: JobError, now: number) => void;
 }
 
 /**
@@ -148,12 +161,14 @@ export class SqliteQueue implements Queue {
   readonly #clock: Clock;
   readonly #settings: QueueSettings;
   readonly #random: () => number;
+  readonly #onLeaseExpired: SqliteQueueOptions['onLeaseExpired'];
 
   constructor(options: SqliteQueueOptions) {
     this.#db = options.database;
     this.#clock = options.clock;
     this.#settings = options.settings;
     this.#random = options.random;
+    this.#onLeaseExpired = options.onLeaseExpired;
   }
 
   async enqueue(input: JobInput): Promise<EnqueueResult> {
@@ -161,10 +176,12 @@ export class SqliteQueue implements Queue {
     return result!;
   }
 
-  enqueueMany(inputs: readonly JobInput[]): Promise<EnqueueResult[]> {
-    if (inputs.length === 0) return Promise.resolve([]);
+  async enqueueMany(inputs: readonly JobInput[]): Promise<EnqueueResult[]> {
+    if (inputs.length === 0) return [];
+    // Validated and serialised before the transaction: a bad input fails alone, and nothing slow or deep
+    // runs while the write lock is held.
+    const prepared = inputs.map(prepareInput);
     return this.#db.transaction(() => {
-      const prepared = inputs.map(prepareInput);
       const now = this.#clock.now();
       return prepared.map((input) => this.#enqueueOne(input, now));
     });
@@ -172,19 +189,26 @@ export class SqliteQueue implements Queue {
 
   dequeue(request: DequeueRequest): Promise<LeasedJob | null> {
     if (request.flows?.length === 0) return Promise.resolve(null);
-    return this.#db.transaction(() => {
-      requirePositiveInteger(request.leaseMs, 'leaseMs');
-      const now = this.#clock.now();
-      this.#recoverExpiredLeases(now);
-      const next =
-        request.flows === undefined
-          ? this.#db.get<{ id: number }>(SQL.nextDue, now)
-          : this.#db.get<{ id: number }>(SQL.nextDueOfFlows, now, JSON.stringify(request.flows));
-      if (next === undefined) return null;
-      const token = randomUUID();
-      this.#db.run(SQL.lease, request.workerId, token, now + request.leaseMs, now, next.id);
-      return { ...toJob(this.#db.get<JobView>(SQL.byId, next.id)!), leaseToken: token };
-    });
+    return this.#db.transaction(() => this.dequeueSync(request));
+  }
+
+  /**
+   * {@link dequeue} inside the caller's transaction (the `*Sync` methods are for SqliteJobAttempts, which
+   * combines them with the run history in one commit).
+   */
+  dequeueSync(request: DequeueRequest): LeasedJob | null {
+    if (request.flows?.length === 0) return null;
+    requirePositiveInteger(request.leaseMs, 'leaseMs');
+    const now = this.#clock.now();
+    this.#recoverExpiredLeases(now);
+    const next =
+      request.flows === undefined
+        ? this.#db.get<{ id: number }>(SQL.nextDue, now)
+        : this.#db.get<{ id: number }>(SQL.nextDueOfFlows, now, JSON.stringify(request.flows));
+    if (next === undefined) return null;
+    const token = randomUUID();
+    this.#db.run(SQL.lease, request.workerId, token, now + request.leaseMs, now, next.id);
+    return { ...toJob(this.#db.get<JobView>(SQL.byId, next.id)!), leaseToken: token };
   }
 
   heartbeat(jobId: string, leaseToken: string, leaseMs: number): Promise<void> {
@@ -198,42 +222,62 @@ export class SqliteQueue implements Queue {
 
   complete(jobId: string, leaseToken: string, state: 'COMPLETED' | 'SKIPPED'): Promise<void> {
     return this.#db.autocommit(() => {
-      if (state !== 'COMPLETED' && state !== 'SKIPPED') {
-        throw new InputError(
-          'JOB_STATE_INVALID',
-          `A job completes as COMPLETED or SKIPPED, not ${String(state)}.`,
-        );
-      }
-      const { changes } = this.#db.run(SQL.finish, state, this.#clock.now(), rowIdOf(jobId), leaseToken);
-      if (changes === 0) throw new LeaseLostError(jobId);
+      if (!this.completeSync(jobId, leaseToken, state)) throw new LeaseLostError(jobId);
     });
+  }
+
+  /** {@link complete} inside the caller's transaction; false (nothing changed) when the lease was lost. */
+  completeSync(jobId: string, leaseToken: string, state: 'COMPLETED' | 'SKIPPED'): boolean {
+    if (state !== 'COMPLETED' && state !== 'SKIPPED') {
+      throw new InputError(
+        'JOB_STATE_INVALID',
+        `A job completes as COMPLETED or SKIPPED, not ${String(state)}.`,
+      );
+    }
+    const { changes } = this.#db.run(SQL.finish, state, this.#clock.now(), rowIdOf(jobId), leaseToken);
+    return changes > 0;
   }
 
   fail(jobId: string, leaseToken: string, failure: JobFailure): Promise<FailResult> {
     return this.#db.transaction(() => {
-      const now = this.#clock.now();
-      const row = this.#leased(jobId, leaseToken);
-      if (!failure.retryable || row.attempts >= row.max_attempts) {
-        this.#db.run(SQL.dead, failure.error.code, failure.error.message, now, row.id);
-        return { state: 'DEAD', runAt: null };
-      }
-      const runAt = now + (failure.retryAfterMs ?? this.#backoff(row.attempts));
-      this.#returnToWaiting(
-        row,
-        { state: 'FAILED', runAt, attempts: row.attempts, lastError: failure.error },
-        now,
-      );
-      return { state: 'FAILED', runAt };
+      const result = this.failSync(jobId, leaseToken, failure);
+      if (result === null) throw new LeaseLostError(jobId);
+      return result;
     });
+  }
+
+  /** {@link fail} inside the caller's transaction; null (nothing changed) when the lease was lost. */
+  failSync(jobId: string, leaseToken: string, failure: JobFailure): FailResult | null {
+    const row = this.#leased(jobId, leaseToken);
+    if (row === undefined) return null;
+    const now = this.#clock.now();
+    if (!failure.retryable || row.attempts >= row.max_attempts) {
+      this.#db.run(SQL.dead, failure.error.code, failure.error.message, now, row.id);
+      return { state: 'DEAD', runAt: null };
+    }
+    const runAt = now + (failure.retryAfterMs ?? this.#backoff(row.attempts));
+    this.#returnToWaiting(
+      row,
+      { state: 'FAILED', runAt, attempts: row.attempts, lastError: failure.error },
+      now,
+    );
+    return { state: 'FAILED', runAt };
   }
 
   release(jobId: string, leaseToken: string): Promise<void> {
     return this.#db.transaction(() => {
-      const now = this.#clock.now();
-      const row = this.#leased(jobId, leaseToken);
-      const attempts = Math.max(0, row.attempts - 1);
-      this.#returnToWaiting(row, { state: 'PENDING', runAt: now, attempts, lastError: errorOf(row) }, now);
+      if (!this.releaseSync(jobId, leaseToken)) throw new LeaseLostError(jobId);
     });
+  }
+
+  /** {@link release} inside the caller's transaction; false (nothing changed) when the lease was lost. */
+  releaseSync(jobId: string, leaseToken: string): boolean {
+    const row = this.#leased(jobId, leaseToken);
+    if (row === undefined) return false;
+    const now = this.#clock.now();
+    const attempts = Math.max(0, row.attempts - 1);
+    this.#returnToWaiting(row, { state: 'PENDING', runAt: now, attempts, lastError: errorOf(row) }, now);
+    return true;
   }
 
   replay(jobId: string): Promise<Job> {
@@ -265,16 +309,12 @@ export class SqliteQueue implements Queue {
 
   list(query: JobQuery = {}): Promise<Job[]> {
     return this.#db.autocommit(() => {
-      const filter = new Filter()
-        .when(query.states, 'state IN (SELECT value FROM json_each(?))', (states) => [JSON.stringify(states)])
-        .when(query.flow, 'flow = ?', (flow) => [flow])
-        .when(query.recordKey, 'record_key = ?', (recordKey) => [recordKey])
-        .when(query.beforeId, 'id < ?', (beforeId) => [cursorOf(beforeId, 'beforeId')]);
-      const sql = `SELECT ${JOB_COLUMNS} FROM jobs ${filter.where} ORDER BY id DESC LIMIT ?`;
-      return this.#db.all<JobView>(sql, ...filter.params, limitOf(query.limit, 50)).map(toJob);
+      const { sql, params } = listJobsQuery(query);
+      return this.#db.all<JobView>(sql, ...params).map(toJob);
     });
   }
 
+  /** Reads the per-state counts that migration 4's triggers keep exact: six rows, however long the queue. */
   counts(): Promise<Record<JobState, number>> {
     return this.#db.autocommit(() => {
       const counts = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>;
@@ -284,12 +324,10 @@ export class SqliteQueue implements Queue {
     });
   }
 
-  prune(olderThan: number): Promise<number> {
-    return this.#db.transaction(() => {
-      const { changes } = this.#db.run(SQL.pruneJobs, olderThan);
-      this.#db.run(SQL.pruneDedupKeys, olderThan);
-      return changes;
-    });
+  async prune(olderThan: number): Promise<number> {
+    const jobs = await this.#db.deleteInBatches(SQL.pruneJobs, olderThan);
+    await this.#db.deleteInBatches(SQL.pruneDedupKeys, olderThan);
+    return jobs;
   }
 
   #enqueueOne(input: PreparedInput, now: number): EnqueueResult {
@@ -298,6 +336,24 @@ export class SqliteQueue implements Queue {
       if (seen !== undefined) return { status: 'duplicate', jobId: String(seen.job_id) };
     }
     const runAt = input.runAt ?? now;
+    if (input.dead !== undefined) {
+      const maxAttempts = input.maxAttempts ?? this.#settings.maxAttempts;
+      const { code, message } = input.dead;
+      const jobId = this.#db.run(
+        SQL.insertDead,
+        input.flow,
+        input.recordKey,
+        maxAttempts,
+        runAt,
+        now,
+        now,
+        code,
+        message,
+      ).lastInsertRowid;
+      this.#db.run(SQL.addPayload, jobId, input.payloadJson);
+      if (input.dedupKey !== undefined) this.#db.run(SQL.dedupInsert, input.dedupKey, jobId, now);
+      return { status: 'dead', jobId: String(jobId) };
+    }
     const waiting = this.#db.get<WaitingRow>(SQL.waitingOfRecord, input.recordKey);
     let jobId: number;
     let status: EnqueueResult['status'];
@@ -344,6 +400,7 @@ export class SqliteQueue implements Queue {
         const runAt = now + this.#backoff(row.attempts);
         this.#returnToWaiting(row, { state: 'FAILED', runAt, attempts: row.attempts, lastError: error }, now);
       }
+      this.#onLeaseExpired?.(String(row.id), error, now);
     }
   }
 
@@ -376,11 +433,9 @@ export class SqliteQueue implements Queue {
     );
   }
 
-  /** The job if `leaseToken` still holds it, else LeaseLostError. Call inside a transaction. */
-  #leased(jobId: string, leaseToken: string): JobRow {
-    const row = this.#db.get<JobRow>(SQL.leased, rowIdOf(jobId), leaseToken);
-    if (row === undefined) throw new LeaseLostError(jobId);
-    return row;
+  /** The job if `leaseToken` still holds it. Call inside a transaction. */
+  #leased(jobId: string, leaseToken: string): JobRow | undefined {
+    return this.#db.get<JobRow>(SQL.leased, rowIdOf(jobId), leaseToken);
   }
 
   #row(jobId: string): JobView | undefined {
@@ -402,6 +457,20 @@ export class SqliteQueue implements Queue {
   }
 }
 
+/**
+ * The SELECT of {@link SqliteQueue.list}, newest first. A state filter walks jobs_by_state_id (state, id)
+ * once per state, merged in id order; the flow and record filters have their (flow, id) and (record, id)
+ * indexes.
+ */
+function listJobsQuery(query: JobQuery): SqlQuery {
+  return new Filter()
+    .whenAny(query.states, 'state = ?')
+    .when(query.flow, 'flow = ?', (flow) => [flow])
+    .when(query.recordKey, 'record_key = ?', (recordKey) => [recordKey])
+    .when(query.beforeId, 'id < ?', (beforeId) => [cursorOf(beforeId, 'beforeId')])
+    .select(JOB_COLUMNS, 'jobs', 'id DESC', limitOf(query.limit, 50));
+}
+
 /** A validated input with its payload serialised once. */
 interface PreparedInput extends JobInput {
   readonly payloadJson: string;
@@ -418,11 +487,22 @@ function prepareInput(input: JobInput): PreparedInput {
     );
   }
   if (input.maxAttempts !== undefined) requirePositiveInteger(input.maxAttempts, 'maxAttempts');
-  const payloadJson = JSON.stringify(input.payload) as string | undefined;
-  if (payloadJson === undefined) {
-    throw new InputError('JOB_INPUT_INVALID', `The payload of the job for ${input.recordKey} is not JSON.`);
+  if (input.dead !== undefined) requireText(input.dead.code, 'dead.code');
+  let payloadJson: string | undefined;
+  try {
+    payloadJson = JSON.stringify(input.payload);
+  } catch {
+    // A cycle, or nesting deep enough to overflow the stack (a RangeError).
   }
-  return { ...input, payloadJson };
+  if (payloadJson === undefined) {
+    throw new InputError(
+      'JOB_INPUT_INVALID',
+      `The payload of the job for ${input.recordKey} is not JSON, or nests too deeply to store.`,
+    );
+  }
+  // SQLite stores text as UTF-8, which would merge keys that differ only in a lone surrogate.
+  const dedupKey = input.dedupKey === undefined ? undefined : losslessKey(input.dedupKey);
+  return { ...input, dedupKey, payloadJson };
 }
 
 function requireText(value: unknown, name: string): void {

@@ -4,6 +4,7 @@ import type { FieldChange, RunOutcome } from '../../core/types.ts';
 import type { Run, RunFinish, RunQuery, RunRepository, RunStart } from '../../ports/store.ts';
 import type { Row, SqliteDatabase } from './database.ts';
 import { Filter, cursorOf, limitOf, parseJson, rowIdOf } from './values.ts';
+import type { SqlQuery } from './values.ts';
 
 interface RunRow extends Row {
   id: number;
@@ -18,6 +19,7 @@ interface RunRow extends Row {
   error_code: string | null;
   error_message: string | null;
   changes: string;
+  intended_changes: string;
   api_calls: number;
   display_name: string | null;
   owner_name: string | null;
@@ -34,13 +36,17 @@ const SQL = {
              WHERE id = ?`,
   finish: `UPDATE runs SET outcome = ?, reason = ?, error_code = ?, error_message = ?, changes = ?, api_calls = ?,
              finished_at = ?
-           WHERE id = ?`,
+           WHERE id = ? AND outcome IS NULL`,
+  endAbandoned: `UPDATE runs SET outcome = 'FAILED', error_code = ?, error_message = ?, finished_at = ?
+                 WHERE job_id = ? AND outcome IS NULL`,
+  recordIntent: 'UPDATE runs SET intended_changes = ? WHERE id = ?',
   byId: 'SELECT * FROM runs WHERE id = ?',
-  // Runs whose worker died never finish; they go once they started before the cutoff.
-  prune: 'DELETE FROM runs WHERE coalesce(finished_at, started_at) < ?',
+  // Runs whose worker died never finish; they go once they started before the cutoff. One batch (see
+  // SqliteDatabase.deleteInBatches).
+  prune: `DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE coalesce(finished_at, started_at) < ? LIMIT ?)`,
 } as const;
 
-/** RunRepository on SQLite. Run ids increase, so "newest first" is id order. */
+/** RunRepository on SQLite. */
 export class SqliteRunRepository implements RunRepository {
   readonly #db: SqliteDatabase;
 
@@ -49,19 +55,14 @@ export class SqliteRunRepository implements RunRepository {
   }
 
   start(run: RunStart): Promise<string> {
-    return this.#db.autocommit(() => {
-      const { ref } = run;
-      const values = [
-        run.jobId,
-        run.flow,
-        ref.connection,
-        ref.entityType,
-        ref.id,
-        run.attempt,
-        run.startedAt,
-      ];
-      return String(this.#db.run(SQL.start, ...values).lastInsertRowid);
-    });
+    return this.#db.autocommit(() => this.startSync(run));
+  }
+
+  /** {@link start} inside the caller's transaction (see SqliteJobAttempts). */
+  startSync(run: RunStart): string {
+    const { ref } = run;
+    const values = [run.jobId, run.flow, ref.connection, ref.entityType, ref.id, run.attempt, run.startedAt];
+    return String(this.#db.run(SQL.start, ...values).lastInsertRowid);
   }
 
   setNames(runId: string, names: { displayName?: string | null; ownerName?: string | null }): Promise<void> {
@@ -78,21 +79,41 @@ export class SqliteRunRepository implements RunRepository {
     });
   }
 
-  finish(runId: string, result: RunFinish): Promise<void> {
+  recordIntent(runId: string, changes: readonly FieldChange[]): Promise<void> {
     return this.#db.autocommit(() => {
-      const { changes } = this.#db.run(
-        SQL.finish,
-        result.outcome,
-        result.reason ?? null,
-        result.error?.code ?? null,
-        result.error?.message ?? null,
-        JSON.stringify(result.changes ?? []),
-        result.apiCalls ?? 0,
-        result.finishedAt,
-        rowIdOf(runId),
-      );
-      if (changes === 0) throw notFound(runId);
+      const { changes: updated } = this.#db.run(SQL.recordIntent, JSON.stringify(changes), rowIdOf(runId));
+      if (updated === 0) throw notFound(runId);
     });
+  }
+
+  finish(runId: string, result: RunFinish): Promise<boolean> {
+    return this.#db.autocommit(() => this.finishSync(runId, result));
+  }
+
+  /** {@link finish} inside the caller's transaction (see SqliteJobAttempts). */
+  finishSync(runId: string, result: RunFinish): boolean {
+    const id = rowIdOf(runId);
+    const { changes } = this.#db.run(
+      SQL.finish,
+      result.outcome,
+      result.reason ?? null,
+      result.error?.code ?? null,
+      result.error?.message ?? null,
+      JSON.stringify(result.changes ?? []),
+      result.apiCalls ?? 0,
+      result.finishedAt,
+      id,
+    );
+    if (changes === 0 && this.#db.get(SQL.byId, id) === undefined) throw notFound(runId);
+    return changes > 0;
+  }
+
+  /**
+   * Ends every run of `jobId` still in progress as FAILED with `error`: the queue calls it, inside its lease
+   * recovery, for a job whose worker stopped heartbeating, so the dead attempt's run does not stay open.
+   */
+  endAbandonedSync(jobId: string, error: { code: string; message: string }, finishedAt: number): void {
+    this.#db.run(SQL.endAbandoned, error.code, error.message, finishedAt, jobId);
   }
 
   get(runId: string): Promise<Run | null> {
@@ -104,27 +125,36 @@ export class SqliteRunRepository implements RunRepository {
 
   list(query: RunQuery = {}): Promise<Run[]> {
     return this.#db.autocommit(() => {
-      const filter = new Filter()
-        .when(query.flow, 'flow = ?', (flow) => [flow])
-        .when(query.jobId, 'job_id = ?', (jobId) => [jobId])
-        .when(query.ref, 'ref_connection = ? AND ref_entity_type = ? AND ref_id = ?', (ref) => [
-          ref.connection,
-          ref.entityType,
-          ref.id,
-        ])
-        .when(query.outcomes, 'outcome IN (SELECT value FROM json_each(?))', (outcomes) => [
-          JSON.stringify(outcomes),
-        ])
-        .when(query.since, 'started_at >= ?', (since) => [since])
-        .when(query.beforeId, 'id < ?', (beforeId) => [cursorOf(beforeId, 'beforeId')]);
-      const sql = `SELECT * FROM runs ${filter.where} ORDER BY id DESC LIMIT ?`;
-      return this.#db.all<RunRow>(sql, ...filter.params, limitOf(query.limit, 50)).map(toRun);
+      const { sql, params } = listRunsQuery(query);
+      return this.#db.all<RunRow>(sql, ...params).map(toRun);
     });
   }
 
   prune(olderThan: number): Promise<number> {
-    return this.#db.autocommit(() => this.#db.run(SQL.prune, olderThan).changes);
+    return this.#db.deleteInBatches(SQL.prune, olderThan);
   }
+}
+
+/**
+ * The SELECT of {@link SqliteRunRepository.list}: newest first by start time, then id. Every filter of
+ * `runs list` has an index ending in started_at (migration 4), so SQLite walks it backwards from `since` (or
+ * from the cursor run) and stops at the limit; several outcomes are one index walk each, merged.
+ */
+function listRunsQuery(query: RunQuery): SqlQuery {
+  return new Filter()
+    .whenAny(query.outcomes, 'outcome = ?')
+    .when(query.flow, 'flow = ?', (flow) => [flow])
+    .when(query.jobId, 'job_id = ?', (jobId) => [jobId])
+    .when(query.ref, 'ref_connection = ? AND ref_entity_type = ? AND ref_id = ?', (ref) => [
+      ref.connection,
+      ref.entityType,
+      ref.id,
+    ])
+    .when(query.since, 'started_at >= ?', (since) => [since])
+    .when(query.beforeId, '(started_at, id) < (SELECT started_at, id FROM runs WHERE id = ?)', (beforeId) => [
+      cursorOf(beforeId, 'beforeId'),
+    ])
+    .select('*', 'runs', 'started_at DESC, id DESC', limitOf(query.limit, 50));
 }
 
 function notFound(runId: string): NotFoundError {
@@ -142,6 +172,7 @@ function toRun(row: RunRow): Run {
     reason: row.reason,
     error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
     changes: parseJson<FieldChange[]>(row.changes),
+    intendedChanges: parseJson<FieldChange[]>(row.intended_changes),
     apiCalls: row.api_calls,
     displayName: row.display_name,
     ownerName: row.owner_name,

@@ -39,22 +39,51 @@ export function limitOf(limit: number | undefined, fallback: number, max = 10_00
   return Math.min(limit, max);
 }
 
-/** Collects the optional WHERE terms of a list query with their parameters. */
+/** A statement and the parameters to bind. */
+export interface SqlQuery {
+  readonly sql: string;
+  readonly params: readonly SqlParam[];
+}
+
+/**
+ * Builds the SELECT of a list: optional WHERE terms with their parameters, one order, a limit. A term over a
+ * set of values (`state IN (...)`) becomes one arm per value, merged by UNION ALL in the list's order: each
+ * arm walks its index in that order, so SQLite merges the arms and stops at the limit instead of sorting
+ * every match in a temporary B-tree.
+ */
 export class Filter {
   readonly #terms: string[] = [];
-  readonly params: SqlParam[] = [];
+  readonly #params: SqlParam[] = [];
+  #anyOf: { readonly term: string; readonly values: readonly SqlParam[] } | undefined;
 
   /** Adds `term` (with `?` placeholders for `params`) when `value` is defined. */
   when<T>(value: T | undefined, term: string, params: (value: T) => SqlParam[]): this {
     if (value !== undefined) {
       this.#terms.push(term);
-      this.params.push(...params(value));
+      this.#params.push(...params(value));
     }
     return this;
   }
 
-  /** `WHERE a AND b ...`, or nothing without terms. */
-  get where(): string {
-    return this.#terms.length === 0 ? '' : `WHERE ${this.#terms.join(' AND ')}`;
+  /** Rows for which `term` (one `?` placeholder) holds for one of `values`, when given; once per filter. */
+  whenAny(values: readonly SqlParam[] | undefined, term: string): this {
+    if (values !== undefined) this.#anyOf = { term, values: [...new Set(values)] };
+    return this;
+  }
+
+  /** `SELECT columns FROM table WHERE ... ORDER BY order LIMIT limit`. */
+  select(columns: string, table: string, order: string, limit: number): SqlQuery {
+    const arm = (extra: string[]) => {
+      const terms = [...extra, ...this.#terms];
+      return `SELECT ${columns} FROM ${table}${terms.length === 0 ? '' : ` WHERE ${terms.join(' AND ')}`}`;
+    };
+    const tail = ` ORDER BY ${order} LIMIT ?`;
+    if (this.#anyOf === undefined) return { sql: arm([]) + tail, params: [...this.#params, limit] };
+    const { term, values } = this.#anyOf;
+    if (values.length === 0) return { sql: arm(['FALSE']) + tail, params: [...this.#params, limit] };
+    return {
+      sql: values.map(() => arm([term])).join(' UNION ALL ') + tail,
+      params: [...values.flatMap((value) => [value, ...this.#params]), limit],
+    };
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `crmsync runs list`: the run history, newest first: what happened to which record (by name, not "Entity
+ * `crmsync runs list`: the run history, newest first (by start time): what happened to which record (by name, not "Entity
  * C123"), with outcome, reason, fields written and API calls. The operator's answer to "why was Bremer
  * Abenteuerland not enriched?" without reading logs.
  */
@@ -63,9 +63,18 @@ function runRow(run: Run): unknown[] {
     run.ownerName,
     run.outcome ?? 'RUNNING',
     run.error === null ? run.reason : `${run.error.code}: ${run.error.message}`,
-    run.changes.length,
+    wroteCell(run),
     run.apiCalls,
   ];
+}
+
+/** Fields written; for a run that did not finish its work, the writes it had set out to make. */
+function wroteCell(run: Run): number | string {
+  const unfinished = run.outcome === null || run.outcome === 'FAILED';
+  if (unfinished && run.changes.length === 0 && run.intendedChanges.length > 0) {
+    return `${run.intendedChanges.length} attempted`;
+  }
+  return run.changes.length;
 }
 
 function clusterRow(cluster: RunCluster): unknown[] {
@@ -114,7 +123,7 @@ export function registerRunsCommands(program: Command, globals: () => GlobalOpti
     .option('--record <ref>', 'only runs of this record: connection/EntityType/id')
     .option('--since <duration>', 'only runs started within this duration, e.g. 30m, 6h, 2d')
     .option('--limit <n>', 'most runs to show', '50')
-    .option('--before <id>', 'only runs older than this id (paging)')
+    .option('--before <id>', 'only runs listed after the run with this id (paging)')
     .option(
       '--clusters',
       'one row per record and 15 minutes of its runs; a success outshines the echoes skipped after it',

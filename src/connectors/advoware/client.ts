@@ -1,11 +1,12 @@
 /**
  * The HTTP client of the advoware API, one per connection, on the shared vendor loop
- * (../shared/vendor-http.ts: token bucket, 429 `Retry-After` within `maxRateLimitWaitMs` (the vendor documents
- * no limit, reference §8, but a proxy or the simulator may throttle), backoff retries of idempotent calls,
- * metrics per route). What is advoware's own:
+ * (../shared/vendor-http.ts: the connection's API budget, 429 `Retry-After` pausing the connection within
+ * `maxRateLimitWaitMs` (the vendor documents no limit, reference §8, but a proxy or the simulator may
+ * throttle), backoff retries of idempotent calls, metrics per route). What is advoware's own:
  * - every call carries `Authorization: Bearer` (reference §3) and goes to the API base found by discovery;
  * - 401: get a new token once and retry (the token expired early or was revoked);
- * - idempotent are GET and PUT (which replaces the whole record); a POST is never repeated. When the host
+ * - idempotent are GET and PUT (which replaces the whole record); a POST is never repeated once sent
+ *   (unanswered or answered 5xx, it is VENDOR_WRITE_AMBIGUOUS). When the host
  *   stays unreachable the cached discovery is dropped, so the next call asks the configurator again.
  */
 import type { ConnectorStateRepository } from '../../ports/store.ts';

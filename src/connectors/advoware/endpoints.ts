@@ -12,6 +12,7 @@
  */
 import { InputError, StaleWriteError } from '../../core/errors.ts';
 import type { JsonObject, JsonValue } from '../../core/types.ts';
+import { VendorWriteAmbiguousError } from '../shared/api-error.ts';
 import { getField, isObject } from '../shared/casing.ts';
 import type { AdvowareClient, AdvowareResponse } from './client.ts';
 import { AdvowareApiError } from './errors.ts';
@@ -33,6 +34,17 @@ export interface BeteiligterWrite {
   readonly rowId: string | null;
 }
 
+/** A Beteiligter after a create: read back, or only its number when the read-back failed. */
+export type BeteiligterCreate =
+  | (BeteiligterWrite & { readonly readBackError?: undefined })
+  | {
+      readonly betNr: string;
+      readonly record: null;
+      readonly rowId: null;
+      /** Why the read-back after the create failed; the create itself happened. */
+      readonly readBackError: Error;
+    };
+
 /** A Kommunikation after a write, as read back, with its Beteiligter's new `rowId`. */
 export interface KommunikationWrite {
   readonly kommunikation: Kommunikation;
@@ -41,6 +53,11 @@ export interface KommunikationWrite {
    * (seed 003); whether advoware changes the parent's rowId or only the item's is [UNCONFIRMED].
    */
   readonly beteiligterRowId: string | null;
+  /**
+   * Set when the read-back after a create failed; the create happened: `kommunikation` is what was sent,
+   * with the new id and no rowId, and `beteiligterRowId` is null.
+   */
+  readonly readBackError?: Error;
 }
 
 /** A read-modify-write guard: the write fails with StaleWriteError when the current rowId differs. */
@@ -123,20 +140,37 @@ export class AdvowareApi {
   }
 
   /**
-   * `POST Beteiligte`, then `GET Beteiligte/{betNr}` for the stored record and its `rowId` (seed 004). The
-   * POST is never retried (it could create the record twice).
+   * `POST Beteiligte`, then `GET Beteiligte/{betNr}` for the stored record and its `rowId` (seed 004), as two
+   * steps. The POST is never repeated: unanswered, or answered without a readable id, it is a
+   * VendorWriteAmbiguousError. A failed read-back after it does not fail the create, which happened (a retry
+   * of the whole would create the record twice): the number comes back with the read's error instead.
    */
-  async createBeteiligter(fields: JsonObject): Promise<BeteiligterWrite> {
+  async createBeteiligter(fields: JsonObject): Promise<BeteiligterCreate> {
+    const betNr = await this.#postBeteiligter(fields);
+    try {
+      return await this.#readBack(betNr, 'POST');
+    } catch (error) {
+      return {
+        betNr,
+        record: null,
+        rowId: null,
+        readBackError: error instanceof Error ? error : new Error(String(error)),
+      };
+    }
+  }
+
+  /** `POST Beteiligte` alone: the new Beteiligter's number. */
+  async #postBeteiligter(fields: JsonObject): Promise<string> {
     const route = 'POST Beteiligte';
     const response = await this.client.send({ method: 'POST', path: BETEILIGTE, route, body: fields });
     const betNr = createdIdOf(response.body, this.betNrField);
     if (betNr === undefined) {
-      throw new AdvowareApiError(
+      throw new VendorWriteAmbiguousError(
         `${route} answered ${response.status} without a readable id ("${this.betNrField}"): the Beteiligter was probably created; find it in advoware before retrying, and check the option betNrField.`,
-        { status: response.status, route, retryable: false },
+        { status: response.status, route },
       );
     }
-    return this.#readBack(betNr, 'POST');
+    return betNr;
   }
 
   /**
@@ -173,7 +207,9 @@ export class AdvowareApi {
 
   /**
    * `POST Beteiligte/{betNr}/Kommunikationen` with `tlf`, `kommKz` and the optional `bemerkung` and
-   * `online`, then a GET of the Beteiligter for the new item's and the parent's `rowId`. Never retried.
+   * `online`, then a GET of the Beteiligter for the new item's and the parent's `rowId`, as two steps like
+   * {@link createBeteiligter}: the POST is never repeated (unanswered, or answered without an id, it is a
+   * VendorWriteAmbiguousError), and a failed read-back returns what was sent with the new id.
    */
   async createKommunikation(betNr: string, item: NewKommunikation): Promise<KommunikationWrite> {
     if (!isKommKz(item.kommKz)) {
@@ -197,12 +233,29 @@ export class AdvowareApi {
     });
     const id = createdIdOf(response.body, 'id');
     if (id === undefined) {
-      throw new AdvowareApiError(
+      throw new VendorWriteAmbiguousError(
         `${route} answered ${response.status} without the new item's id: it was probably created; list the Beteiligter's Kommunikationen before retrying.`,
-        { status: response.status, route, retryable: false },
+        { status: response.status, route },
       );
     }
-    return this.#readKommunikationBack(betNr, Number(id));
+    try {
+      return await this.#readKommunikationBack(betNr, Number(id));
+    } catch (error) {
+      const raw: JsonObject = { ...body, id: Number(id) };
+      return {
+        kommunikation: {
+          id: Number(id),
+          rowId: null,
+          tlf: item.tlf,
+          bemerkung: item.bemerkung ?? '',
+          kommKz: item.kommKz,
+          online: item.online ?? false,
+          raw,
+        },
+        beteiligterRowId: null,
+        readBackError: error instanceof Error ? error : new Error(String(error)),
+      };
+    }
   }
 
   /**

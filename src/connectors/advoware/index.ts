@@ -13,6 +13,7 @@
  * - check(): a token and one cheap collection call.
  */
 import { InputError, WebhookAuthError } from '../../core/errors.ts';
+import type { JsonObject } from '../../core/types.ts';
 import type {
   Connector,
   ConnectorCheck,
@@ -21,15 +22,19 @@ import type {
   ListPage,
   ListQuery,
   VendorRecord,
+  VerifiedWebhook,
   WebhookRequest,
   WebhookResult,
+  WebhookVerification,
   WriteRequest,
   WriteResult,
 } from '../../ports/connector.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { getField } from '../shared/casing.ts';
+import { createOnce, fieldsMatch } from '../shared/create-once.ts';
 import { AdvowareClient } from './client.ts';
 import { AdvowareApi } from './endpoints.ts';
+import type { BeteiligterWrite } from './endpoints.ts';
 import { advowareOptionsSchema } from './options.ts';
 import type { AdvowareOptions } from './options.ts';
 import { betNrOf, rowIdOf } from './records.ts';
@@ -74,6 +79,17 @@ function decodeSkip(cursor: string): number {
   return Number(match[1]);
 }
 
+/** The result of a write that was read back. */
+function written(write: BeteiligterWrite): WriteResult {
+  const record = {
+    entityType: BETEILIGTE_ENTITY,
+    id: write.betNr,
+    fields: write.record,
+    version: write.rowId,
+  };
+  return { id: write.betNr, version: write.rowId, record };
+}
+
 /** One advoware connection. */
 export class AdvowareConnector implements Connector {
   readonly kind = KIND;
@@ -90,8 +106,8 @@ export class AdvowareConnector implements Connector {
     this.api = new AdvowareApi(new AdvowareClient(context), { betNrField: context.options.betNrField });
   }
 
-  /** Verifies and parses the optional change webhooks; refused unless webhookSecret is configured. */
-  handleWebhook(request: WebhookRequest): WebhookResult {
+  /** Verifies the optional change webhooks; refused unless webhookSecret is configured. */
+  verifyWebhook(request: WebhookRequest): WebhookVerification {
     const secret = this.#options.webhookSecret;
     if (secret === undefined) {
       throw new WebhookAuthError(
@@ -100,7 +116,14 @@ export class AdvowareConnector implements Connector {
       );
     }
     verifyAdvowareWebhook(request, secret);
-    return parseAdvowareWebhook(request.rawBody, this.connection);
+    return {
+      kind: 'verified',
+      webhook: { rawBody: request.rawBody, context: {}, receivedAt: request.receivedAt },
+    };
+  }
+
+  parseWebhook(webhook: VerifiedWebhook): WebhookResult {
+    return parseAdvowareWebhook(webhook.rawBody, this.connection);
   }
 
   /** Reads a Beteiligter; `fields` is the body as sent (with `kommunikation[]`), version its rowId. */
@@ -111,11 +134,13 @@ export class AdvowareConnector implements Connector {
   }
 
   /**
-   * Creates (POST) or updates (read-modify-write PUT) a Beteiligter and returns the rowId read back.
+   * Creates (POST) or updates (read-modify-write PUT) a Beteiligter and returns it as read back.
    * `expectedVersion` is compared with the current rowId right before the PUT: advoware has no conditional
-   * write, so this narrows but cannot close the window for a lost update. Kommunikationen are not written
-   * here (their kind is read-only and they cannot be deleted): use `api.createKommunikation` and
-   * `api.updateKommunikation`.
+   * write, so this narrows but cannot close the window for a lost update. A create with `match` is an upsert
+   * on those fields (../shared/create-once.ts); advoware cannot search, so the Beteiligte are scanned. When
+   * the read-back after a create fails, the create still succeeded: its number is returned without a version.
+   * Kommunikationen are not written here (their kind is read-only and they cannot be deleted): use
+   * `api.createKommunikation` and `api.updateKommunikation`.
    */
   async write(request: WriteRequest): Promise<WriteResult> {
     requireEntity(request.entityType);
@@ -125,13 +150,54 @@ export class AdvowareConnector implements Connector {
         'Kommunikationen cannot be written with the Beteiligter; use api.createKommunikation / api.updateKommunikation.',
       );
     }
-    const written =
-      request.id === undefined
-        ? await this.api.createBeteiligter(request.fields)
-        : await this.api.updateBeteiligter(request.id, request.fields, {
-            ...(request.expectedVersion !== undefined && { expectedRowId: request.expectedVersion }),
-          });
-    return { id: written.betNr, version: written.rowId };
+    const { fields, match } = request;
+    if (request.id !== undefined) {
+      return written(
+        await this.api.updateBeteiligter(request.id, fields, {
+          ...(request.expectedVersion !== undefined && { expectedRowId: request.expectedVersion }),
+        }),
+      );
+    }
+    if (match === undefined) return this.#create(fields);
+    return createOnce({
+      entityType: BETEILIGTE_ENTITY,
+      match,
+      fields,
+      find: () => this.#findMatching(match),
+      create: () => this.#create(fields),
+      update: async (found) => written(await this.api.updateBeteiligter(found.id, fields)),
+    });
+  }
+
+  async #create(fields: JsonObject): Promise<WriteResult> {
+    const created = await this.api.createBeteiligter(fields);
+    if (created.readBackError === undefined) return written(created);
+    this.#logger.warn(
+      { connection: this.connection, betNr: created.betNr, error: created.readBackError.message },
+      'advoware created the Beteiligter but reading it back failed; its rowId is unknown until it is read again',
+    );
+    return { id: created.betNr, version: null };
+  }
+
+  /**
+   * The Beteiligte whose fields equal `match`, from a scan of every page (advoware has no search, reference
+   * §6); two are enough to tell it is not unique.
+   */
+  async #findMatching(match: JsonObject): Promise<VendorRecord[]> {
+    const take = Math.min(MAX_PAGE, this.#options.listPageSize);
+    const found: VendorRecord[] = [];
+    for (let skip = 0; found.length < 2; skip += take) {
+      const rows = await this.api.listBeteiligte({ skip, take });
+      for (const fields of rows) {
+        const id = betNrOf(fields, this.#options.betNrField);
+        if (id !== undefined && fieldsMatch(fields, match)) {
+          found.push({ entityType: BETEILIGTE_ENTITY, id, fields, version: rowIdOf(fields) });
+        }
+      }
+      // A short page is the last; a page longer than asked for means the API ignored the paging.
+      if (rows.length !== take) break;
+    }
+    return found;
   }
 
   /**

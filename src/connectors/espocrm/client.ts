@@ -1,14 +1,15 @@
 /**
  * The HTTP client of the EspoCRM API, one per connection, on the shared vendor loop
- * (../shared/vendor-http.ts: token bucket, 429 `Retry-After` within `maxRateLimitWaitMs` (from a proxy;
- * EspoCRM itself has no rate limit), backoff retries of idempotent calls, metrics per route). What is
- * EspoCRM's own:
+ * (../shared/vendor-http.ts: the connection's API budget, 429 `Retry-After` pausing the connection within
+ * `maxRateLimitWaitMs` (from a proxy; EspoCRM itself has no rate limit), backoff retries of idempotent calls,
+ * metrics per route). What is EspoCRM's own:
  * - every request carries the auth header of ./auth.ts (API key, or HMAC over method and path); the key does
  *   not expire, so there is no session and no re-authentication: a 401 is an error;
  * - 5xx (503 is maintenance mode), timeouts and connection errors are retried for every method but POST. PUT
  *   and PATCH are partial updates that end in the same state when applied twice (and with `X-Version-Number`
  *   the second attempt finds nothing conflicting, reference §2), DELETE of a deleted record is a 404 the
- *   caller treats as done; a POST is never repeated, it could create a record twice;
+ *   caller treats as done; a POST is never repeated once sent, it could create a record twice (unanswered or
+ *   answered 5xx, it is VENDOR_WRITE_AMBIGUOUS);
  * - any other error status: a typed error from the status, `X-Status-Reason` and the body (./errors.ts).
  */
 import type { JsonObject, JsonValue } from '../../core/types.ts';

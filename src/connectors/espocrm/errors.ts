@@ -17,6 +17,9 @@
  * | ESPOCRM_CONFLICT                | any other 409 (a locked record); retryable                             |
  * | ESPOCRM_UNAVAILABLE             | 0 (network, timeout), 429, 5xx, 503 maintenance; retryable             |
  * | ESPOCRM_API_ERROR               | any other unexpected answer                                            |
+ *
+ * A POST that was sent but got no usable answer (none, or a 5xx) is the vendors' shared
+ * VENDOR_WRITE_AMBIGUOUS instead (../shared/api-error.ts): the record may have been created.
  */
 import { StaleWriteError } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/types.ts';

@@ -15,7 +15,7 @@
  *   change during a scan are neither skipped nor fatal: they reappear later in the order.
  * - check(): `App/user`, "authenticated as API user NAME".
  */
-import { InputError, WebhookAuthError } from '../../core/errors.ts';
+import { InputError, WebhookAuthError, WebhookPayloadError } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/types.ts';
 import type {
   Connector,
@@ -25,11 +25,14 @@ import type {
   ListPage,
   ListQuery,
   VendorRecord,
+  VerifiedWebhook,
   WebhookRequest,
   WebhookResult,
+  WebhookVerification,
   WriteRequest,
   WriteResult,
 } from '../../ports/connector.ts';
+import { createOnce } from '../shared/create-once.ts';
 import { EspoCrmClient } from './client.ts';
 import { parseEspoDateTime, toEspoDateTime } from './datetime.ts';
 import { EspoCrmApi, TOTAL_NO_MORE, isVersionNumber, requireEntityType, versionOf } from './endpoints.ts';
@@ -115,8 +118,8 @@ export class EspoCrmConnector implements Connector {
     this.webhookEvents = new WebhookEventDirectory(context.state, context.connection, context.logger);
   }
 
-  /** Verifies the signature, finds the webhook's event, parses the batch; never calls the vendor API. */
-  async handleWebhook(request: WebhookRequest): Promise<WebhookResult> {
+  /** Verifies the signature; the webhook id it names and the URL's `?event=` are kept for parsing. */
+  verifyWebhook(request: WebhookRequest): WebhookVerification {
     const secrets = this.#options.webhookSecrets;
     if (secrets === undefined) {
       throw new WebhookAuthError(
@@ -127,8 +130,26 @@ export class EspoCrmConnector implements Connector {
     const { webhookId } = verifyEspoCrmWebhook(request, secrets, {
       acceptLegacy: this.#options.acceptLegacySignature,
     });
-    const event = await this.webhookEvents.resolve(webhookId, request.query[EVENT_QUERY_PARAMETER]);
-    return { events: parseEspoCrmWebhook(request.rawBody, { connection: this.connection, event }) };
+    const queryEvent = request.query[EVENT_QUERY_PARAMETER];
+    return {
+      kind: 'verified',
+      webhook: {
+        rawBody: request.rawBody,
+        context: { webhookId, ...(queryEvent !== undefined && { queryEvent }) },
+        receivedAt: request.receivedAt,
+      },
+    };
+  }
+
+  /** Finds the webhook's event (see webhook-events.ts) and parses the batch; never calls the vendor API. */
+  async parseWebhook(webhook: VerifiedWebhook): Promise<WebhookResult> {
+    const { webhookId, queryEvent } = webhook.context;
+    if (typeof webhookId !== 'string') throw new WebhookPayloadError('The delivery names no webhook id.');
+    const event = await this.webhookEvents.resolve(
+      webhookId,
+      typeof queryEvent === 'string' ? queryEvent : undefined,
+    );
+    return { events: parseEspoCrmWebhook(webhook.rawBody, { connection: this.connection, event }) };
   }
 
   async read(entityType: string, id: string): Promise<VendorRecord | null> {
@@ -136,29 +157,85 @@ export class EspoCrmConnector implements Connector {
     return record === null ? null : { entityType, id, fields: record, version: versionOf(record) };
   }
 
+  /**
+   * Creates (POST) or updates (PATCH) a record and returns it as stored (both answers carry every
+   * attribute). A create with `match` is an upsert on those attributes (../shared/create-once.ts).
+   */
   async write(request: WriteRequest): Promise<WriteResult> {
-    const { entityType, fields } = request;
-    if (request.id === undefined) {
-      const created = await this.api.create(entityType, fields, {
-        skipDuplicateCheck: entitySettings(this.#options, entityType).skipDuplicateCheck,
-      });
-      const id = created['id'];
-      if (typeof id !== 'string' || id === '') {
-        throw new EspoCrmApiError(`POST ${entityType} answered without an id.`, {
-          route: `POST ${entityType}`,
-          status: 200,
-          retryable: false,
-        });
-      }
-      return { id, version: versionOf(created) };
+    const { entityType, fields, match } = request;
+    if (request.id !== undefined) {
+      return this.#update(entityType, request.id, fields, request.expectedVersion ?? null);
     }
-    const expected = request.expectedVersion ?? null;
+    if (match === undefined) return this.#create(entityType, fields);
+    return createOnce({
+      entityType,
+      match,
+      fields,
+      find: () => this.#findMatching(entityType, match),
+      create: () => this.#create(entityType, fields),
+      update: (found) => this.#update(entityType, found.id, fields, null),
+    });
+  }
+
+  async #create(entityType: string, fields: JsonObject): Promise<WriteResult> {
+    const created = await this.api.create(entityType, fields, {
+      skipDuplicateCheck: entitySettings(this.#options, entityType).skipDuplicateCheck,
+    });
+    const id = created['id'];
+    if (typeof id !== 'string' || id === '') {
+      throw new EspoCrmApiError(`POST ${entityType} answered without an id.`, {
+        route: `POST ${entityType}`,
+        status: 200,
+        retryable: false,
+      });
+    }
+    return this.#written(entityType, created);
+  }
+
+  async #update(
+    entityType: string,
+    id: string,
+    fields: JsonObject,
+    expected: string | null,
+  ): Promise<WriteResult> {
     if (expected !== null && !isVersionNumber(expected))
-      await this.#checkModifiedAt(entityType, request.id, fields, expected);
-    const updated = await this.api.update(entityType, request.id, fields, {
+      await this.#checkModifiedAt(entityType, id, fields, expected);
+    const updated = await this.api.update(entityType, id, fields, {
       ...(expected !== null && isVersionNumber(expected) && { versionNumber: Number(expected) }),
     });
-    return { id: request.id, version: versionOf(updated) };
+    return this.#written(entityType, { ...updated, id });
+  }
+
+  /** The result of a write whose answer is the record as stored. */
+  #written(entityType: string, stored: JsonObject): WriteResult {
+    const record = this.#record(entityType, stored);
+    return { id: record.id, version: record.version, record };
+  }
+
+  /**
+   * The records whose attributes equal `match` (`equals` filters; two are enough to tell it is not unique),
+   * the only one read whole, as the create would have answered it.
+   */
+  async #findMatching(entityType: string, match: JsonObject): Promise<VendorRecord[]> {
+    const where = Object.entries(match).map(([attribute, value]) => {
+      if (typeof value === 'object' && value !== null) {
+        throw new InputError(
+          'ESPOCRM_MATCH_INVALID',
+          `A match compares attributes with single values; "${attribute}" is ${JSON.stringify(value)}.`,
+        );
+      }
+      return Where.equals(attribute, value);
+    });
+    const page = await this.api.list(
+      requireEntityType(entityType),
+      { where, select: ['id'], maxSize: 2 },
+      { noTotal: true },
+    );
+    const found = page.list.map((fields) => this.#record(entityType, fields));
+    const [only] = found;
+    if (found.length !== 1 || only === undefined) return found;
+    const whole = await this.api.get(entityType, only.id);
+    return whole === null ? [] : [this.#record(entityType, { ...whole, id: only.id })];
   }
 
   /**

@@ -11,7 +11,8 @@
  *    EspoCRM's UI. The signature covers the body only, so a query that disagrees with the stored event is
  *    ignored (and logged).
  *
- * Without either the delivery is refused with 400 ESPOCRM_WEBHOOK_EVENT_UNKNOWN (the message says how to fix it).
+ * Without either the delivery cannot be parsed (ESPOCRM_WEBHOOK_EVENT_UNKNOWN, the message says how to fix it):
+ * the server keeps it as a dead letter, which `crmsync jobs replay` parses again once the event is known.
  */
 import { InputError } from '../../core/errors.ts';
 import type { Logger } from '../../ports/logger.ts';

@@ -29,8 +29,9 @@
  *   "version": "17"                  // optional: the record's version token after the change
  * }]}
  * ```
- * Unknown keys are rejected. Answers: 202 once stored, 401 for a missing or wrong signature, 415 for a
- * non-JSON content type, 400 for invalid JSON or a body that breaks the format (every problem with its path).
+ * Unknown keys are rejected. Answers: 202 once stored, 401 for a missing or wrong signature. A signed body
+ * with a non-JSON content type, invalid JSON or a body that breaks the format (every problem with its path)
+ * is stored as a dead letter and answered 200 with the reason (docs/operations.md).
  *
  * ## Webhook-only
  * The source has no API crmsync could call, so `read`, `write` and `list` throw
@@ -45,18 +46,15 @@ import type {
   ConnectorFactory,
   ListPage,
   VendorRecord,
+  VerifiedWebhook,
   WebhookRequest,
   WebhookResult,
+  WebhookVerification,
   WriteResult,
 } from '../../ports/connector.ts';
 import { genericOptionsSchema } from './options.ts';
 import type { GenericOptions } from './options.ts';
-import {
-  genericBodySchema,
-  parseGenericWebhook,
-  requireJsonContentType,
-  verifyGenericSignature,
-} from './webhook.ts';
+import { genericBodySchema, parseGenericWebhook, verifyGenericWebhook } from './webhook.ts';
 import type { GenericBodySchema } from './webhook.ts';
 
 export { DEFAULT_SIGNATURE_HEADER, genericOptionsSchema } from './options.ts';
@@ -78,11 +76,13 @@ export class GenericConnector implements Connector {
     this.#schema = genericBodySchema(options.maxEventsPerRequest);
   }
 
-  /** Verifies the signature first (an unauthenticated caller learns nothing about the format), then parses. */
-  handleWebhook(request: WebhookRequest): WebhookResult {
-    verifyGenericSignature(request, this.#options.secret, this.#options.signatureHeader);
-    requireJsonContentType(request);
-    return { events: parseGenericWebhook(request.rawBody, this.connection, this.#schema) };
+  /** Verifies the signature (an unauthenticated caller learns nothing about the format). */
+  verifyWebhook(request: WebhookRequest): WebhookVerification {
+    return verifyGenericWebhook(request, this.#options.secret, this.#options.signatureHeader);
+  }
+
+  parseWebhook(webhook: VerifiedWebhook): WebhookResult {
+    return { events: parseGenericWebhook(webhook, this.connection, this.#schema) };
   }
 
   /** Unsupported: a generic source has no API to read from. */

@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { InputError, WebhookAuthError, WebhookPayloadError } from '../../core/errors.ts';
 import type { ChangeEvent, JsonObject } from '../../core/types.ts';
-import type { WebhookRequest } from '../../ports/connector.ts';
+import type { VerifiedWebhook, WebhookRequest, WebhookVerification } from '../../ports/connector.ts';
 
 const SIGNATURE_PREFIX = 'sha256=';
 const DIGEST_BYTES = 32;
@@ -38,9 +38,29 @@ export function verifyGenericSignature(request: WebhookRequest, secret: string, 
   }
 }
 
+/**
+ * Verifies the signature; the verified webhook keeps the content type, which parsing checks (a signed body
+ * of the wrong type is a dead letter, not a 415: see {@link Connector.parseWebhook}).
+ */
+export function verifyGenericWebhook(
+  request: WebhookRequest,
+  secret: string,
+  header: string,
+): WebhookVerification {
+  verifyGenericSignature(request, secret, header);
+  const contentType = request.headers['content-type'];
+  return {
+    kind: 'verified',
+    webhook: {
+      rawBody: request.rawBody,
+      context: typeof contentType === 'string' ? { contentType } : {},
+      receivedAt: request.receivedAt,
+    },
+  };
+}
+
 /** Throws 415 unless the body is declared as JSON (`application/json` or a `+json` type). */
-export function requireJsonContentType(request: WebhookRequest): void {
-  const declared = request.headers['content-type'];
+function requireJsonContentType(declared: unknown): void {
   const mediaType = typeof declared === 'string' ? declared.split(';', 1)[0]!.trim().toLowerCase() : '';
   if (
     mediaType !== 'application/json' &&
@@ -92,17 +112,18 @@ export function genericBodySchema(maxEvents: number) {
 export type GenericBodySchema = ReturnType<typeof genericBodySchema>;
 
 /**
- * Parses the raw body into change events of `connection`. Throws {@link WebhookPayloadError} for invalid JSON
- * or a body that does not match the format; the message lists every problem with its path (up to 50).
+ * Parses a verified body into change events of `connection`. Throws 415 for a content type that is not JSON,
+ * {@link WebhookPayloadError} for invalid JSON or a body that does not match the format; the message lists every problem with its path (up to 50).
  */
 export function parseGenericWebhook(
-  rawBody: Buffer,
+  webhook: VerifiedWebhook,
   connection: string,
   schema: GenericBodySchema,
 ): ChangeEvent[] {
+  requireJsonContentType(webhook.context['contentType']);
   let body: unknown;
   try {
-    body = JSON.parse(rawBody.toString('utf8'));
+    body = JSON.parse(webhook.rawBody.toString('utf8'));
   } catch (error) {
     throw new WebhookPayloadError(`Body is not valid JSON: ${(error as Error).message}`);
   }

@@ -2,7 +2,9 @@
  * The common bases of the vendor connectors' errors. Each vendor extends them with its own stable codes
  * (`SUPEROFFICE_*`, `ESPOCRM_*`, `ADVOWARE_*`); the bases fix what the vendors share: a vendor failure ends a
  * request with 502, an API error carries the HTTP status and the route template, and no answer (status 0), a
- * 429 or a 5xx is retryable unless the vendor says otherwise. Messages never contain tokens or secrets.
+ * 429 or a 5xx is retryable unless the vendor says otherwise. A call that is not idempotent and got no usable
+ * answer is ambiguous, with one code for every vendor ({@link VendorWriteAmbiguousError}). Messages never
+ * contain tokens or secrets.
  */
 import { CrmsyncError } from '../../core/errors.ts';
 
@@ -48,6 +50,19 @@ export class VendorApiError extends CrmsyncError {
     });
     this.status = options.status;
     this.route = options.route;
+  }
+}
+
+/**
+ * A call that is not idempotent (a create) was sent but got no usable answer: none at all (a timeout, the
+ * connection reset after the request went out) or a 5xx. The vendor may have applied it or not, so it is not
+ * sent again blindly. Retryable, but whoever retries a create must first look for the record it would create
+ * (`WriteRequest.match`): connectors do so themselves when given a match. Code `VENDOR_WRITE_AMBIGUOUS`,
+ * whatever the vendor; the status (0 for no answer) and route are kept.
+ */
+export class VendorWriteAmbiguousError extends VendorApiError {
+  constructor(message: string, options: Omit<VendorApiErrorOptions, 'retryable'>) {
+    super('VENDOR_WRITE_AMBIGUOUS', message, { ...options, retryable: true });
   }
 }
 

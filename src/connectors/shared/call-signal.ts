@@ -18,3 +18,8 @@ export function withCallSignal<T>(signal: AbortSignal | undefined, work: () => P
 export function currentCallSignal(): AbortSignal | undefined {
   return storage.getStore();
 }
+
+/** Runs `work` outside any call's signal: for a fetch shared by many calls, which no one call may stop. */
+export function withoutCallSignal<T>(work: () => Promise<T>): Promise<T> {
+  return storage.exit(work);
+}

@@ -43,6 +43,8 @@ export interface HttpExchange {
   readonly headers: Readonly<Record<string, string>>;
   /** The serialised body, if any. */
   readonly body?: string;
+  /** Aborts the exchange (undici rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
 }
 
 /** An answer with its body read as text. */
@@ -66,6 +68,7 @@ export async function exchange(transport: HttpTransport, call: HttpExchange): Pr
       dispatcher,
       headers: call.headers,
       ...(call.body !== undefined && { body: call.body }),
+      ...(call.signal !== undefined && { signal: call.signal }),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });

@@ -1,16 +1,23 @@
 /**
- * The HTTP client loop every vendor connector shares (undici), one instance per connection. Per call: wait for
- * the connection's token bucket, send one attempt with the vendor's URL and authentication, then:
- * - 5xx, timeouts, connection errors: retry with backoff, but only calls the vendor calls idempotent; a POST is
- *   never repeated, it could create a record twice. Still no answer: the vendor's `onUnreachable`, then its
- *   API error with status 0 (retryable);
+ * The HTTP client loop every vendor connector shares (undici), one instance per connection. Per call: take a
+ * token of the connection's budget (the ApiBudget port: a token bucket and a pause shared by every caller of
+ * the connection), send one attempt with the vendor's URL and authentication, then:
+ * - 5xx, timeouts, connection errors: retry with backoff where repeating is safe: the vendor (or the call
+ *   itself) calls it idempotent, or it never left (the connection could not be opened). A call that is not
+ *   idempotent (a POST) is never repeated once sent, it could create a record twice: no answer or a 5xx
+ *   makes it a VendorWriteAmbiguousError (`VENDOR_WRITE_AMBIGUOUS`, retryable). No answer after all: the
+ *   vendor's `onUnreachable`, then (for an idempotent call) its API error with status 0 (retryable);
  * - 401, when the vendor can re-authenticate: a new session once and retry (a 401 was not processed, so even a
  *   POST may be sent again); a second 401 is the vendor's error whatever the call expects;
  * - 421 Misdirected Request, when the vendor can rediscover its host: once, and retry;
- * - 429: wait `Retry-After` and retry while the total wait stays within `maxRateLimitWaitMs` (a 429 was not
- *   processed, so even a POST is sent again); beyond it, the vendor's error with the wait as `retryAfterMs`;
+ * - 429, and a 5xx with `Retry-After`: pause the whole connection until the vendor's time is up (every caller
+ *   waits, not only this one) and retry while this call's total wait stays within `maxRateLimitWaitMs` (a 429
+ *   was not processed, so even a POST is sent again); beyond it, the vendor's error with the wait as
+ *   `retryAfterMs`, and no pause: the job queue's retry waits instead of a caller;
  * - 2xx and the statuses the call expects: the answer; anything else: the vendor's typed error.
- * Every attempt is reported to the ApiCallRecorder by route template (./http-exchange.ts).
+ * The abort signal of the port call (./call-signal.ts) stops the budget wait, the request and the backoff at
+ * once, with the signal's reason. Every attempt is reported to the ApiCallRecorder by route template
+ * (./http-exchange.ts).
  *
  * What differs between vendors is a {@link VendorHttpHooks} object, never a copy of this loop.
  */
@@ -19,12 +26,17 @@ import { backoffDelay } from '../../core/backoff.ts';
 import type { BackoffPolicy } from '../../core/backoff.ts';
 import { parseRetryAfter } from '../../core/retry-after.ts';
 import type { JsonObject, JsonValue } from '../../core/types.ts';
+import type { ApiBudget, ApiBudgets } from '../../ports/api-budget.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ApiCallRecorder } from '../../ports/connector.ts';
+import { abortable, sleep } from './abortable.ts';
+import type { Sleep } from './abortable.ts';
+import { InProcessApiBudgets } from './api-budget.ts';
+import { VendorWriteAmbiguousError } from './api-error.ts';
+import { currentCallSignal } from './call-signal.ts';
 import { isJsonObject } from './casing.ts';
 import { exchange, headerValue, parseJsonOrText, transportOf } from './http-exchange.ts';
 import type { HttpTransport, ResponseHeaders } from './http-exchange.ts';
-import { TokenBucket } from './token-bucket.ts';
 
 /** Backoff of transient failures within one call: 250 ms, 500 ms, 1 s ... capped at 5 s. */
 const RETRY_BACKOFF: BackoffPolicy = { baseMs: 250, maxMs: 5_000, jitter: 0.2 };
@@ -51,6 +63,8 @@ export interface VendorRequest<Method extends HttpMethod = HttpMethod> {
   readonly headers?: Readonly<Record<string, string>>;
   /** Non-2xx statuses the caller handles itself (e.g. 404 -> null, 412 -> StaleWriteError). */
   readonly expect?: readonly number[];
+  /** Safe to repeat whatever its method says (an RPC read sent as a POST); default: the vendor's rule. */
+  readonly idempotent?: boolean;
 }
 
 /** A vendor answer: status, headers and the parsed JSON body (null when empty, text when not JSON). */
@@ -62,7 +76,7 @@ export interface VendorResponse {
 
 /** The limits every vendor's connection options carry (defaults in each vendor's options.ts). */
 export interface VendorHttpLimits {
-  /** Token bucket rate (and burst) of the connection. */
+  /** Token bucket rate (and burst) of the connection's budget. */
   readonly requestsPerSecond: number;
   /** Retries of transient failures of idempotent calls, per call. */
   readonly maxRetries: number;
@@ -78,10 +92,12 @@ export interface VendorClientDeps<Options extends VendorHttpLimits = VendorHttpL
   readonly options: Options;
   readonly clock: Clock;
   readonly apiCalls: ApiCallRecorder;
+  /** The request budgets of the process (default: one of the client's own, in process). */
+  readonly apiBudgets?: ApiBudgets;
   /** Jitter source of retry backoff (default Math.random). */
   readonly random?: () => number;
-  /** Waits for Retry-After and backoff (default setTimeout); tests record them instead. */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** Waits for Retry-After pauses and backoff (default a timer); tests record them instead. */
+  readonly sleep?: Sleep;
 }
 
 /** Where one attempt goes and the vendor's own headers for it. */
@@ -159,8 +175,8 @@ export class VendorHttpClient<Call extends VendorRequest, Session> {
   readonly #clock: Clock;
   readonly #hooks: VendorHttpHooks<Call, Session>;
   readonly #dispatcher: Agent;
-  readonly #bucket: TokenBucket;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #budget: ApiBudget;
+  readonly #sleep: Sleep;
   readonly #random: () => number;
 
   constructor(deps: VendorClientDeps, hooks: VendorHttpHooks<Call, Session>) {
@@ -169,64 +185,66 @@ export class VendorHttpClient<Call extends VendorRequest, Session> {
     this.#hooks = hooks;
     this.#dispatcher = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS });
     this.transport = transportOf({ ...deps, dispatcher: this.#dispatcher });
-    this.#bucket = new TokenBucket({ ratePerSecond: deps.options.requestsPerSecond });
-    this.#sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#sleep = deps.sleep ?? sleep;
+    const budgets = deps.apiBudgets ?? new InProcessApiBudgets({ clock: deps.clock, sleep: this.#sleep });
+    this.#budget = budgets.forConnection(deps.connection, deps.options);
     this.#random = deps.random ?? Math.random;
   }
 
   /** Sends one call with the rules of the module documentation; throws the vendor's typed errors. */
   async send(call: Call): Promise<VendorResponse> {
+    const signal = currentCallSignal();
+    signal?.throwIfAborted();
     const hooks = this.#hooks;
-    const idempotent = hooks.isIdempotent(call);
-    let session = await hooks.session();
+    const idempotent = call.idempotent ?? hooks.isIdempotent(call);
+    let session = await abortable(hooks.session(), signal);
     let reauthenticated = false;
     let rediscovered = false;
     let rateLimitWaitMs = 0;
     let transientFailures = 0;
     for (;;) {
-      await this.#bucket.take();
-      const outcome = await this.#attempt(call, hooks.prepare(call, session));
-      // No answer (connection error or timeout) is like a 5xx: it may be retried when idempotent.
-      const transient = 'error' in outcome || outcome.response.status >= 500;
-      if (transient && idempotent && transientFailures < this.#limits.maxRetries) {
-        transientFailures += 1;
-        await this.#sleep(backoffDelay(transientFailures, RETRY_BACKOFF, this.#random));
-        continue;
-      }
-      if ('error' in outcome) {
-        await hooks.onUnreachable?.();
-        throw hooks.apiError(call, `${call.route} failed: ${outcome.error.message}`, {
-          status: 0,
-          retryable: true,
-          cause: outcome.error,
-        });
+      await this.#budget.take(signal);
+      const outcome = await this.#attempt(call, hooks.prepare(call, session), signal);
+      if ('error' in outcome || outcome.response.status >= 500) {
+        // No answer (connection error or timeout) is like a 5xx: retried when repeating it is safe.
+        const retrySafe = idempotent || ('error' in outcome && neverSent(outcome.error));
+        // A 5xx with Retry-After pauses the connection like a 429, within this call's wait budget.
+        const asked = 'response' in outcome ? this.#retryAfterMs(outcome.response) : undefined;
+        const countedMs = asked === undefined ? undefined : this.#countedWait(asked, rateLimitWaitMs);
+        if (asked !== undefined && countedMs !== undefined) {
+          rateLimitWaitMs += countedMs;
+          await this.#pause(asked);
+        }
+        const waitAllowed = asked === undefined || countedMs !== undefined;
+        if (retrySafe && waitAllowed && transientFailures < this.#limits.maxRetries) {
+          transientFailures += 1;
+          // After a pause the next take() waits it out; otherwise back off.
+          if (asked === undefined) {
+            await this.#sleep(backoffDelay(transientFailures, RETRY_BACKOFF, this.#random), signal);
+          }
+          continue;
+        }
+        throw await this.#transientError(call, outcome, retrySafe, asked);
       }
       const { response } = outcome;
       const { status } = response;
       if (status === 401 && hooks.reauthenticate !== undefined) {
         if (reauthenticated) throw hooks.errorFromResponse(call, response, {});
         reauthenticated = true;
-        session = await hooks.reauthenticate(session);
+        session = await abortable(hooks.reauthenticate(session), signal);
         continue;
       }
       if (status === 421 && hooks.rediscover !== undefined && !rediscovered) {
         rediscovered = true;
-        session = await hooks.rediscover(session);
+        session = await abortable(hooks.rediscover(session), signal);
         continue;
       }
       if (status === 429) {
-        const waitMs =
-          parseRetryAfter(headerValue(response.headers, 'retry-after'), this.#clock.now()) ??
-          DEFAULT_RETRY_AFTER_MS;
-        // A `Retry-After: 0` (or a past date) still waits a little and counts as a default wait against the
-        // budget, so a vendor that keeps answering 429 that way ends in an error instead of an endless loop.
-        const countedMs = Math.max(waitMs, DEFAULT_RETRY_AFTER_MS);
-        this.#bucket.drain();
-        if (rateLimitWaitMs + countedMs > this.#limits.maxRateLimitWaitMs) {
-          throw hooks.errorFromResponse(call, response, { retryAfterMs: waitMs });
-        }
+        const waitMs = this.#retryAfterMs(response) ?? DEFAULT_RETRY_AFTER_MS;
+        const countedMs = this.#countedWait(waitMs, rateLimitWaitMs);
+        if (countedMs === undefined) throw hooks.errorFromResponse(call, response, { retryAfterMs: waitMs });
         rateLimitWaitMs += countedMs;
-        await this.#sleep(Math.max(waitMs, MIN_RETRY_AFTER_MS));
+        await this.#pause(waitMs);
         continue;
       }
       if ((status >= 200 && status < 300) || call.expect?.includes(status)) return response;
@@ -251,8 +269,58 @@ export class VendorHttpClient<Call extends VendorRequest, Session> {
     await this.#dispatcher.close();
   }
 
-  /** One HTTP attempt; network errors and timeouts come back as `{error}`. */
-  async #attempt(call: Call, prepared: PreparedAttempt): Promise<Outcome> {
+  /**
+   * The error of a call that ends without a usable answer: ambiguous when it was sent and is not safe to
+   * repeat; else the vendor's status-0 error (after `onUnreachable`) or its error of the 5xx.
+   */
+  async #transientError(
+    call: Call,
+    outcome: Outcome,
+    retrySafe: boolean,
+    retryAfterMs: number | undefined,
+  ): Promise<Error> {
+    const extra = retryAfterMs === undefined ? {} : { retryAfterMs };
+    if ('response' in outcome) {
+      const { response } = outcome;
+      if (retrySafe) return this.#hooks.errorFromResponse(call, response, extra);
+      return ambiguous(call, `${call.route} answered ${response.status}`, {
+        status: response.status,
+        ...extra,
+      });
+    }
+    const { error } = outcome;
+    await this.#hooks.onUnreachable?.();
+    if (!retrySafe)
+      return ambiguous(call, `${call.route} got no answer (${error.message})`, { status: 0, cause: error });
+    return this.#hooks.apiError(call, `${call.route} failed: ${error.message}`, {
+      status: 0,
+      retryable: true,
+      cause: error,
+    });
+  }
+
+  /** The wait an answer's `Retry-After` asks for, in ms, or undefined without a readable one. */
+  #retryAfterMs(response: VendorResponse): number | undefined {
+    return parseRetryAfter(headerValue(response.headers, 'retry-after'), this.#clock.now());
+  }
+
+  /**
+   * What a wait the vendor asked for counts against the call's `maxRateLimitWaitMs`, or undefined when it
+   * would exceed it. A `Retry-After: 0` (or a past date) still counts as a default wait, so a vendor that keeps
+   * answering that way ends in an error instead of an endless loop.
+   */
+  #countedWait(waitMs: number, waitedMs: number): number | undefined {
+    const countedMs = Math.max(waitMs, DEFAULT_RETRY_AFTER_MS);
+    return waitedMs + countedMs > this.#limits.maxRateLimitWaitMs ? undefined : countedMs;
+  }
+
+  /** Pauses the whole connection for the vendor's wait (at least a little); the next take() waits it out. */
+  async #pause(waitMs: number): Promise<void> {
+    await this.#budget.pauseUntil(this.#clock.now() + Math.max(waitMs, MIN_RETRY_AFTER_MS));
+  }
+
+  /** One HTTP attempt; network errors and timeouts come back as `{error}`, an abort as the signal's reason. */
+  async #attempt(call: Call, prepared: PreparedAttempt, signal: AbortSignal | undefined): Promise<Outcome> {
     try {
       const answer = await exchange(this.transport, {
         method: call.method,
@@ -265,12 +333,44 @@ export class VendorHttpClient<Call extends VendorRequest, Session> {
           ...prepared.headers,
         },
         ...(call.body !== undefined && { body: JSON.stringify(call.body) }),
+        ...(signal !== undefined && { signal }),
       });
       return {
         response: { status: answer.status, headers: answer.headers, body: parseJsonOrText(answer.text) },
       };
     } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
       return { error: error instanceof Error ? error : new Error(String(error)) };
     }
   }
+}
+
+/**
+ * Errors of a connection that could not be opened: the request never left, so even a POST may be sent again.
+ * Anything else (a reset or timeout after the connection was open) may have reached the vendor.
+ */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function neverSent(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && NOT_SENT_CODES.has(code);
+}
+
+/** The ambiguous outcome of a sent call that is not idempotent (module documentation). */
+function ambiguous(
+  call: VendorRequest,
+  what: string,
+  options: { readonly status: number; readonly cause?: Error; readonly retryAfterMs?: number },
+): VendorWriteAmbiguousError {
+  return new VendorWriteAmbiguousError(
+    `${what}: it may or may not have been applied, so it is not sent again; look for its result before retrying.`,
+    { ...options, route: call.route },
+  );
 }

@@ -1,12 +1,13 @@
 /**
- * The HTTP client of the SuperOffice WebAPI, on the shared vendor loop (../shared/vendor-http.ts: token bucket,
- * 429 `Retry-After` within `maxRateLimitWaitMs`, backoff retries of idempotent calls, metrics per route). What
- * is SuperOffice's own:
+ * The HTTP client of the SuperOffice WebAPI, on the shared vendor loop (../shared/vendor-http.ts: the
+ * connection's API budget, 429 `Retry-After` pausing the connection within `maxRateLimitWaitMs`, backoff
+ * retries of idempotent calls, metrics per route). What is SuperOffice's own:
  * - every call carries `Authorization: Bearer` and `Accept-Language: *` (without it list names come back raw,
  *   reference §2.3);
  * - 401: refresh the token once and retry; 421: rediscover the tenant's host once and retry (the tenant moved,
  *   reference §2.2), and page links issued before the move follow the tenant to its new host;
- * - idempotent are GET, PUT, DELETE, and PATCH with If-Unmodified-Since; a POST is never repeated;
+ * - idempotent are GET, PUT, DELETE, and PATCH with If-Unmodified-Since; a POST is never repeated once sent
+ *   (unanswered or answered 5xx, it is VENDOR_WRITE_AMBIGUOUS);
  * - 304 is an answer, not an error (conditional GETs).
  */
 import type { JsonObject, JsonValue } from '../../core/types.ts';

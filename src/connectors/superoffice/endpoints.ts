@@ -402,13 +402,19 @@ export class SuperOfficeApi {
 
   /**
    * The user-defined field definitions of `owner` (`POST Agents/UserDefinedFieldInfo/GetUserDefinedFieldList`
-   * [INFERRED]: the agent's list call, with `UDefType` as the entity name). An RPC read, so a POST the client
-   * never repeats; a failed call fails the caller, who may simply call again.
+   * [INFERRED]: the agent's list call, with `UDefType` as the entity name). An RPC read: a POST that is
+   * retried like a GET, since it changes nothing.
    */
   async userDefinedFieldList(owner: EntityType): Promise<UserDefinedFieldInfo[]> {
     const route = 'POST Agents/UserDefinedFieldInfo/GetUserDefinedFieldList';
     const path = 'Agents/UserDefinedFieldInfo/GetUserDefinedFieldList';
-    const response = await this.client.send({ method: 'POST', path, route, body: { UDefType: owner } });
+    const response = await this.client.send({
+      method: 'POST',
+      path,
+      route,
+      body: { UDefType: owner },
+      idempotent: true,
+    });
     return objectsOf(route, response).map((info) => toUdefInfo(owner, info));
   }
 }

@@ -5,12 +5,16 @@
  *
  * API calls: one GET per company event, two per person event (person + company), one more when sale
  * headings are wanted; the vertical list is read once per cache period; one PATCH when something differs.
+ * A call's signal reaches the vendor client through the call-signal scope (src/connectors/shared/call-signal.ts).
  */
+import { abortable } from '../../core/abortable.ts';
 import { InputError } from '../../core/errors.ts';
 import type { FieldChange, JsonObject, JsonValue, RecordRef } from '../../core/types.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { CallOptions } from '../../ports/connector.ts';
 import type { EnrichRole, EnrichSubject, EnrichTarget, EnrichWrite } from '../../ports/enrich-target.ts';
 import type { CompanyFacts, PersonFacts } from '../../ports/enricher.ts';
+import { withCallSignal, withoutCallSignal } from '../shared/call-signal.ts';
 import { getField, getId, isObject } from '../shared/casing.ts';
 import { versionOf } from './endpoints.ts';
 import type { SuperOfficeConnector } from './index.ts';
@@ -118,12 +122,23 @@ export class SuperOfficeEnrichTarget implements EnrichTarget {
     this.#clock = clock;
   }
 
-  async apiActorId(): Promise<string | null> {
-    const id = this.#settings.apiAssociateId ?? (await this.#connector.apiAssociateId());
+  async apiActorId(options: CallOptions = {}): Promise<string | null> {
+    options.signal?.throwIfAborted();
+    const id =
+      this.#settings.apiAssociateId ??
+      (await withCallSignal(options.signal, () => this.#connector.apiAssociateId()));
     return id === null ? null : String(id);
   }
 
-  async load(ref: RecordRef, options: { includeSaleHeadings: boolean }): Promise<EnrichSubject | null> {
+  async load(
+    ref: RecordRef,
+    options: CallOptions & { includeSaleHeadings: boolean },
+  ): Promise<EnrichSubject | null> {
+    options.signal?.throwIfAborted();
+    return await withCallSignal(options.signal, () => this.#load(ref, options));
+  }
+
+  async #load(ref: RecordRef, options: { includeSaleHeadings: boolean }): Promise<EnrichSubject | null> {
     const api = this.#connector.api;
     if (ref.entityType === 'Contact') {
       const contact = await api.getEntity('Contact', ref.id);
@@ -145,17 +160,27 @@ export class SuperOfficeEnrichTarget implements EnrichTarget {
     );
   }
 
-  async verticals(): Promise<ReadonlyMap<string, number>> {
+  async verticals(options: CallOptions = {}): Promise<ReadonlyMap<string, number>> {
+    options.signal?.throwIfAborted();
     const now = this.#clock.now();
     if (this.#verticals !== null && this.#verticals.until > now) return this.#verticals.map;
-    // Concurrent runs share one list request.
-    this.#verticalsLoading ??= this.#loadVerticals().finally(() => {
+    // Concurrent runs share one list request, so no one run's signal may stop it: each run's wait stops.
+    this.#verticalsLoading ??= withoutCallSignal(() => this.#loadVerticals()).finally(() => {
       this.#verticalsLoading = null;
     });
-    return this.#verticalsLoading;
+    return abortable(this.#verticalsLoading, options.signal);
   }
 
-  async write(subject: EnrichSubject, values: Partial<Record<EnrichRole, JsonValue>>): Promise<EnrichWrite> {
+  async write(
+    subject: EnrichSubject,
+    values: Partial<Record<EnrichRole, JsonValue>>,
+    options: CallOptions = {},
+  ): Promise<EnrichWrite> {
+    options.signal?.throwIfAborted();
+    return await withCallSignal(options.signal, () => this.#write(subject, values));
+  }
+
+  async #write(subject: EnrichSubject, values: Partial<Record<EnrichRole, JsonValue>>): Promise<EnrichWrite> {
     const encoded: Record<string, string> = {};
     const changes: FieldChange[] = [];
     for (const [role, value] of Object.entries(values) as [EnrichRole, JsonValue][]) {

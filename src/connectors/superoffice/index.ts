@@ -12,7 +12,7 @@
  *   app is not Active (TooManyErrors).
  */
 import { CrmsyncError, InputError, WebhookAuthError } from '../../core/errors.ts';
-import type { JsonObject } from '../../core/types.ts';
+import type { JsonObject, JsonValue } from '../../core/types.ts';
 import type {
   Connector,
   ConnectorCheck,
@@ -21,12 +21,15 @@ import type {
   ListPage,
   ListQuery,
   VendorRecord,
+  VerifiedWebhook,
   WebhookRequest,
   WebhookResult,
+  WebhookVerification,
   WriteRequest,
   WriteResult,
 } from '../../ports/connector.ts';
 import { getField, getId, isObject } from '../shared/casing.ts';
+import { createOnce } from '../shared/create-once.ts';
 import { SuperOfficeClient } from './client.ts';
 import { SuperOfficeApi, entityTypeOf, parseVendorDate, versionOf } from './endpoints.ts';
 import type { EntityType } from './endpoints.ts';
@@ -104,6 +107,22 @@ function archiveTime(iso: string): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 
+/** The result of a write whose answer is the entity as stored. */
+function written(entity: EntityType, id: string, stored: JsonObject): WriteResult {
+  const version = versionOf(stored);
+  return { id, version, record: { entityType: entity, id, fields: stored, version } };
+}
+
+/** A match value as an archive `$filter` literal: a number as it is, text single-quoted (`''` escapes). */
+function archiveLiteral(column: string, value: JsonValue): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'string') return `'${value.replaceAll("'", "''")}'`;
+  throw new InputError(
+    'SUPEROFFICE_MATCH_INVALID',
+    `A match compares archive columns with a number or a text; "${column}" is ${JSON.stringify(value)}.`,
+  );
+}
+
 /** One SuperOffice connection. */
 export class SuperOfficeConnector implements Connector {
   readonly kind = KIND;
@@ -126,8 +145,8 @@ export class SuperOfficeConnector implements Connector {
           : null;
   }
 
-  /** Verifies (signature or token), then parses; never calls the vendor API. */
-  handleWebhook(request: WebhookRequest): WebhookResult {
+  /** Verifies the signature or token; never calls the vendor API. */
+  verifyWebhook(request: WebhookRequest): WebhookVerification {
     if (this.#webhookAuth === null) {
       throw new WebhookAuthError(
         `Connection "${this.connection}" has neither webhookSecret nor webhookToken configured; webhooks are refused.`,
@@ -140,10 +159,18 @@ export class SuperOfficeConnector implements Connector {
       // The vendor test-posts on save and fails the registration unless it gets a 200. `webhook register`
       // may generate the secret the running server does not know yet; the test event queues nothing, so it
       // is answered 200 unverified. Every other event must verify.
-      if (isTestEvent(request)) return TEST_EVENT_RESULT;
+      if (isTestEvent(request)) return { kind: 'handshake', reply: TEST_EVENT_RESULT.reply };
       throw error;
     }
-    return parseSuperOfficeWebhook(request.rawBody, this.connection);
+    // Nothing but the body is read again: no header, and never the query, which may hold the token.
+    return {
+      kind: 'verified',
+      webhook: { rawBody: request.rawBody, context: {}, receivedAt: request.receivedAt },
+    };
+  }
+
+  parseWebhook(webhook: VerifiedWebhook): WebhookResult {
+    return parseSuperOfficeWebhook(webhook.rawBody, this.connection);
   }
 
   async read(entityType: string, id: string): Promise<VendorRecord | null> {
@@ -152,24 +179,67 @@ export class SuperOfficeConnector implements Connector {
     return body === null ? null : { entityType: entity, id, fields: body, version: versionOf(body) };
   }
 
+  /**
+   * Creates (POST) or patches a record and returns it as stored (both answers carry the entity). A create
+   * with `match` is an upsert on those archive columns (../shared/create-once.ts).
+   */
   async write(request: WriteRequest): Promise<WriteResult> {
     const entity = requireEntity(request.entityType);
-    if (request.id === undefined) {
-      const created = await this.api.createEntity(entity, request.fields);
-      const id = entityId(entity, created);
-      if (id === undefined) {
-        throw new CrmsyncError('SUPEROFFICE_API_ERROR', `POST ${entity} answered without ${entity}Id.`, {
-          retryable: false,
-        });
-      }
-      return { id, version: versionOf(created) };
+    const { fields, match } = request;
+    if (request.id !== undefined) {
+      return this.#patch(entity, request.id, fields, request.expectedVersion ?? null);
     }
-    const condition =
-      request.expectedVersion === undefined || request.expectedVersion === null
-        ? {}
-        : { ifUnmodifiedSince: request.expectedVersion };
-    const updated = await this.api.patchEntity(entity, request.id, request.fields, condition);
-    return { id: request.id, version: versionOf(updated) };
+    if (match === undefined) return this.#create(entity, fields);
+    return createOnce({
+      entityType: entity,
+      match,
+      fields,
+      find: () => this.#findMatching(entity, match),
+      create: () => this.#create(entity, fields),
+      update: (found) => this.#patch(entity, found.id, fields, null),
+    });
+  }
+
+  async #create(entity: EntityType, fields: JsonObject): Promise<WriteResult> {
+    const created = await this.api.createEntity(entity, fields);
+    const id = entityId(entity, created);
+    if (id === undefined) {
+      throw new CrmsyncError('SUPEROFFICE_API_ERROR', `POST ${entity} answered without ${entity}Id.`, {
+        retryable: false,
+      });
+    }
+    return written(entity, id, created);
+  }
+
+  async #patch(
+    entity: EntityType,
+    id: string,
+    fields: JsonObject,
+    expected: string | null,
+  ): Promise<WriteResult> {
+    const condition = expected === null ? {} : { ifUnmodifiedSince: expected };
+    return written(entity, id, await this.api.patchEntity(entity, id, fields, condition));
+  }
+
+  /**
+   * The records whose archive columns equal `match` (`eq` terms joined by `and`; two rows are enough to tell
+   * it is not unique), the only one read whole, as the create would have answered it.
+   */
+  async #findMatching(entity: EntityType, match: JsonObject): Promise<VendorRecord[]> {
+    const filter = Object.entries(match)
+      .map(([column, value]) => `${column} eq ${archiveLiteral(column, value)}`)
+      .join(' and ');
+    const ids: string[] = [];
+    const idColumn = LIST_COLUMNS[entity][0] ?? `${entity.toLowerCase()}Id`;
+    for await (const row of this.api.archiveRows(entity, { select: [idColumn], filter, top: 2 })) {
+      ids.push(row.primaryKey);
+    }
+    const [only] = ids;
+    if (ids.length !== 1 || only === undefined) {
+      return ids.map((id) => ({ entityType: entity, id, fields: {}, version: null }));
+    }
+    const body = await this.api.getEntity(entity, only);
+    return body === null ? [] : [{ entityType: entity, id: only, fields: body, version: versionOf(body) }];
   }
 
   async list(query: ListQuery): Promise<ListPage> {

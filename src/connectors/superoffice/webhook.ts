@@ -89,10 +89,10 @@ export function verifySuperOfficeWebhook(request: WebhookRequest, auth: WebhookA
 }
 
 /** The answer to the vendor's test event: 200, nothing queued. */
-export const TEST_EVENT_RESULT: WebhookResult = {
+export const TEST_EVENT_RESULT = {
   events: [],
   reply: { status: 200, body: { ok: true, test: true } },
-};
+} as const satisfies WebhookResult;
 
 function isTestPayload(payload: Record<string, unknown>): boolean {
   return getField(payload, 'Event') === 'test' || getField(payload, 'Entity') === 'test';
@@ -107,6 +107,19 @@ export function isTestEvent(request: WebhookRequest): boolean {
   } catch {
     return false;
   }
+}
+
+/** SuperOffice ids are positive integers: a JSON number or a string of digits, within the safe range. */
+const POSITIVE_INTEGER = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * The id in `value` as canonical decimal digits, or null. Anything else (`-5`, `1e21`, `"abc"`,
+ * `"../Person/5"`, `"007"`) would put a foreign path or a second spelling of one id into record keys.
+ */
+function positiveIntegerId(value: unknown): string | null {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !POSITIVE_INTEGER.test(text)) return null;
+  return Number.isSafeInteger(Number(text)) ? text : null;
 }
 
 /**
@@ -131,8 +144,8 @@ export function parseSuperOfficeWebhook(rawBody: Buffer, connection: string): We
   const entityName = getField(payload, 'Entity');
   const entityType = entityTypeOf(typeof entityName === 'string' ? entityName : event.split('.', 1)[0]!);
   if (entityType === null) return { events: [], reply: DELIVERED };
-  const id = getId(payload, 'PrimaryKey');
-  if (id === undefined || id === '0') {
+  const id = positiveIntegerId(getField(payload, 'PrimaryKey'));
+  if (id === null) {
     throw new WebhookPayloadError('PrimaryKey must be a positive integer.', { field: 'PrimaryKey' });
   }
   const suffix = event.slice(event.lastIndexOf('.') + 1).toLowerCase();

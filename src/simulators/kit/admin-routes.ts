@@ -1,6 +1,6 @@
 /**
  * The admin routes every simulator has in the same form: `GET/POST/DELETE /_sim/faults` and
- * `GET/DELETE /_sim/requests`. A bad fault setting is answered through the simulator's own 400
+ * `GET/DELETE /_sim/requests` (with `GET /_sim/requests/log`). A bad fault setting is answered through the simulator's own 400
  * (`badRequest`), so the answer has the vendor's error shape like every other admin error.
  */
 import type { FastifyInstance } from 'fastify';
@@ -34,9 +34,13 @@ export function registerFaultRoutes(
   });
 }
 
-/** `GET /_sim/requests` (counts per route template and status) and `DELETE /_sim/requests` (start over). */
+/**
+ * `GET /_sim/requests` (counts per route template and status), `GET /_sim/requests/log` (the latest requests
+ * with their arrival times) and `DELETE /_sim/requests` (start over).
+ */
 export function registerRequestCountRoutes(app: FastifyInstance, stats: RequestStats): void {
   app.get('/_sim/requests', () => stats.toJSON());
+  app.get('/_sim/requests/log', () => ({ requests: stats.log() }));
   app.delete('/_sim/requests', () => {
     stats.clear();
     return { ok: true };

@@ -1,8 +1,8 @@
 /**
- * Switchable faults (DESIGN.md "Simulators"): latency, 429 with Retry-After, 5xx and hanging requests, each
- * on every n-th matching request or with a probability drawn from a seeded PRNG (so a failing run can be
- * repeated), optionally limited to route templates. The vendors' throttling is mostly [UNCONFIRMED], which
- * is why all of this is opt-in.
+ * Switchable faults (DESIGN.md "Simulators"): latency, 429 with Retry-After, 5xx, hanging requests and
+ * answers lost after the request was applied, each on every n-th matching request or with a probability drawn
+ * from a seeded PRNG (so a failing run can be repeated), optionally limited to route templates and to a number
+ * of times. The vendors' throttling is mostly [UNCONFIRMED], which is why all of this is opt-in.
  */
 import { z } from 'zod';
 import { seededRandom } from '../../core/random.ts';
@@ -13,6 +13,8 @@ const faultRuleShape = {
   probability: z.number().min(0).max(1).optional(),
   /** Route templates as `/_sim/requests` names them (e.g. `GET /{ctx}/api/v1/Contact/:id`); default all. */
   routes: z.array(z.string()).optional(),
+  /** Fires at most this many times (counted since the faults were set); default without limit. */
+  times: z.number().int().positive().optional(),
 };
 
 /**
@@ -32,6 +34,12 @@ export const faultSettingsSchema = z.strictObject({
   timeout: z.strictObject({ ...faultRuleShape, hangMs: z.number().int().min(0).optional() }).optional(),
   /** Shorthand: every request of these route templates hangs. */
   timeoutRoutes: z.array(z.string()).optional(),
+  /**
+   * Requests that are applied but never answered: the route runs (a POST creates its record), then the
+   * connection is closed instead of sending the answer, as when a connection resets after the vendor
+   * committed. Counted with status 0. What clients must survive without repeating a create.
+   */
+  dropAnswer: z.strictObject(faultRuleShape).optional(),
   /** Seed of the probability draws (default 1). */
   seed: z.number().int().optional(),
 });
@@ -44,6 +52,7 @@ export interface FaultRule {
   readonly everyNth?: number | undefined;
   readonly probability?: number | undefined;
   readonly routes?: readonly string[] | undefined;
+  readonly times?: number | undefined;
 }
 
 /** Holds the active faults and decides, per request, which one fires. */
@@ -73,11 +82,26 @@ export class FaultInjector {
   #fires(name: string, rule: FaultRule | undefined, route: string): boolean {
     if (rule === undefined) return false;
     if (rule.routes !== undefined && !rule.routes.includes(route)) return false;
+    const count = this.#count(name);
+    const fired = this.#counters.get(`${name} fired`) ?? 0;
+    if (rule.times !== undefined && fired >= rule.times) return false;
+    const fires =
+      rule.everyNth !== undefined
+        ? count % rule.everyNth === 0
+        : rule.probability === undefined || this.#random() < rule.probability;
+    if (fires) this.#count(`${name} fired`);
+    return fires;
+  }
+
+  #count(name: string): number {
     const count = (this.#counters.get(name) ?? 0) + 1;
     this.#counters.set(name, count);
-    if (rule.everyNth !== undefined) return count % rule.everyNth === 0;
-    if (rule.probability !== undefined) return this.#random() < rule.probability;
-    return true;
+    return count;
+  }
+
+  /** Whether the answer to this request of `route` is to be dropped once the route has run. */
+  dropsAnswer(route: string): boolean {
+    return this.#fires('dropAnswer', this.#settings.dropAnswer, route);
   }
 
   /** Applies the faults to one request of `route`: waits, hangs (then calls `destroy`), or throws the answer. */

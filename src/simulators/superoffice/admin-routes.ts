@@ -13,7 +13,7 @@ import type { SimState, EntityKind } from './model.ts';
 import type { Mutations } from './mutations.ts';
 import { addDemoRecords } from './seed.ts';
 import { udefInfo } from './udf.ts';
-import type { WebhookHub } from './webhooks.ts';
+import type { WebhookHub, WebhookQuirks } from './webhooks.ts';
 
 /** Quirks of the simulator core (the hub's own quirks are forwarded to it). */
 export interface CoreQuirks extends SideTableQuirks {
@@ -119,20 +119,23 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
 
   app.get('/_sim/quirks', () => options.quirks);
   app.post('/_sim/quirks', (request) => {
-    const body = (request.body ?? {}) as Partial<CoreQuirks> & {
-      duplicateContactCreated?: number;
-      reorder?: boolean;
-    };
+    const body = (request.body ?? {}) as Partial<CoreQuirks> & WebhookQuirks;
     const {
       duplicateContactCreated,
+      duplicateContactCreatedEventId,
       reorder,
       urlChangeColumns,
       communicationChangeColumns,
       archivePageSize,
     } = body;
-    if (duplicateContactCreated !== undefined || reorder !== undefined)
+    if (
+      duplicateContactCreated !== undefined ||
+      duplicateContactCreatedEventId !== undefined ||
+      reorder !== undefined
+    )
       options.hub.setQuirks({
         ...(duplicateContactCreated !== undefined && { duplicateContactCreated }),
+        ...(duplicateContactCreatedEventId !== undefined && { duplicateContactCreatedEventId }),
         ...(reorder !== undefined && { reorder }),
       });
     if (urlChangeColumns !== undefined) options.quirks.urlChangeColumns = urlChangeColumns;

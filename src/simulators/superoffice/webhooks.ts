@@ -85,11 +85,23 @@ export interface DeliveryRecord {
 
 /** Quirks of the vendor that can be switched on (`/_sim/quirks`). */
 export interface WebhookQuirks {
-  /** Extra deliveries of every `contact.created`, same EventId, right after the first (seed 001). */
+  /** Extra deliveries of every `contact.created`, right after the first (seed 001). */
   duplicateContactCreated?: number;
+  /**
+   * The EventId of those extra deliveries: `new` (default) gives each copy its own, as the seed system saw
+   * (seed 001: "multiple webhooks", caught by company name, not by id); `same` repeats the first's, which
+   * crmsync's ingest drops as a redelivery.
+   */
+  duplicateContactCreatedEventId?: 'new' | 'same';
   /** Deliver each batch of pending events of a webhook in a shuffled order (using `random`). */
   reorder?: boolean;
 }
+
+const DEFAULT_QUIRKS: Required<WebhookQuirks> = {
+  duplicateContactCreated: 0,
+  duplicateContactCreatedEventId: 'new',
+  reorder: false,
+};
 
 /**
  * Finds the associate who sent an authenticated request. The default reads what the simulator core's bearer
@@ -101,10 +113,15 @@ export type AssociateOfRequest = (request: FastifyRequest) => number;
 export interface WebhookHubOptions {
   /** The tenant, sent as the payload's ContextIdentifier (e.g. `Cust12345`). */
   contextIdentifier: string;
-  /** Source of payload timestamps and record times (default the system clock). Retry waits are real time. */
+  /** Source of payload timestamps and record times (default the system clock). Retry waits: `sleep`. */
   clock?: Clock;
   /** Waits before the 2nd, 3rd... attempt of a cycle; the cycle has `length + 1` attempts. Default [1000, 4000]. */
   retryDelaysMs?: number[];
+  /**
+   * How the hub waits between attempts; rejects when `signal` aborts (close, reset). Default: real time.
+   * Tests pass one that records the waits, so retry timing shows as numbers.
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** How long a target may take to answer (test event and deliveries). [UNCONFIRMED] default 10 000 ms. */
   timeoutMs?: number;
   logger?: Logger;
@@ -151,6 +168,7 @@ export class WebhookHub {
   readonly #contextIdentifier: string;
   readonly #clock: Clock;
   readonly #retryDelaysMs: readonly number[];
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #timeoutMs: number;
   readonly #logger: Logger;
   readonly #random: () => number;
@@ -168,7 +186,7 @@ export class WebhookHub {
   readonly #lanes = new Map<number, DeliveryLane<PendingDelivery>>();
   readonly #work = new Set<Promise<void>>();
   #records: DeliveryRecord[] = [];
-  #quirks: Required<WebhookQuirks> = { duplicateContactCreated: 0, reorder: false };
+  #quirks: Required<WebhookQuirks> = { ...DEFAULT_QUIRKS };
   /** Aborts test events in flight on close(); deliveries are aborted through their lanes. */
   readonly #closing = new AbortController();
   /** Own connection pool, so close() can end every socket; idle sockets are let go soon. */
@@ -181,6 +199,7 @@ export class WebhookHub {
     this.#contextIdentifier = options.contextIdentifier;
     this.#clock = options.clock ?? systemClock;
     this.#retryDelaysMs = [...delays];
+    this.#sleep = options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#logger = (options.logger ?? silentLogger).child({ component: 'superoffice-sim-webhooks' });
     this.#random = options.random ?? Math.random;
@@ -282,7 +301,13 @@ export class WebhookHub {
         ...(event.fieldValues !== undefined && { FieldValues: { ...event.fieldValues } }),
         ...(event.values !== undefined && { Values: { ...event.values } }),
       };
-      const items = Array.from({ length: copies }, (): PendingDelivery => ({ payload, attempts: 0 }));
+      const items = Array.from({ length: copies }, (_, copy): PendingDelivery => ({
+        payload:
+          copy === 0 || this.#quirks.duplicateContactCreatedEventId === 'same'
+            ? payload
+            : { ...payload, EventId: randomUUID() },
+        attempts: 0,
+      }));
       this.#lane(webhook.webhookId).push(...items);
     }
   }
@@ -292,10 +317,14 @@ export class WebhookHub {
     const duplicates = quirks.duplicateContactCreated;
     if (duplicates !== undefined && (!Number.isInteger(duplicates) || duplicates < 0 || duplicates > 100))
       throw badRequest('duplicateContactCreated must be a whole number of extra deliveries from 0 to 100.');
+    const eventId = quirks.duplicateContactCreatedEventId;
+    if (eventId !== undefined && eventId !== 'new' && eventId !== 'same')
+      throw badRequest("duplicateContactCreatedEventId must be 'new' or 'same'.");
     if (quirks.reorder !== undefined && typeof quirks.reorder !== 'boolean')
       throw badRequest('reorder must be true or false.');
     this.#quirks = {
       duplicateContactCreated: duplicates ?? this.#quirks.duplicateContactCreated,
+      duplicateContactCreatedEventId: eventId ?? this.#quirks.duplicateContactCreatedEventId,
       reorder: quirks.reorder ?? this.#quirks.reorder,
     };
   }
@@ -316,7 +345,7 @@ export class WebhookHub {
     this.#webhooks.clear();
     this.#nextWebhookId = 1;
     this.#records = [];
-    this.#quirks = { duplicateContactCreated: 0, reorder: false };
+    this.#quirks = { ...DEFAULT_QUIRKS };
   }
 
   /** The registrations and their error counters (not in-flight deliveries). */
@@ -424,10 +453,20 @@ export class WebhookHub {
     void work.finally(() => this.#work.delete(work));
   }
 
+  /** Waits `ms`; false when `signal` aborted the wait. */
+  async #pause(ms: number, signal: AbortSignal): Promise<boolean> {
+    try {
+      await this.#sleep(ms, signal);
+      return !signal.aborted;
+    } catch {
+      return false;
+    }
+  }
+
   /** One retry cycle of `item` on webhook `webhookId`. */
   async #deliverCycle(webhookId: number, item: PendingDelivery, signal: AbortSignal): Promise<LaneOutcome> {
     for (let attempt = 0; attempt <= this.#retryDelaysMs.length; attempt++) {
-      if (attempt > 0 && !(await pause(this.#retryDelaysMs[attempt - 1] ?? 0, signal))) return 'done';
+      if (attempt > 0 && !(await this.#pause(this.#retryDelaysMs[attempt - 1] ?? 0, signal))) return 'done';
       const webhook = this.#webhooks.get(webhookId);
       if (webhook === undefined || webhook.state !== 'Active') return 'done';
       const outcome = await this.#attempt(webhook, item, signal);
@@ -506,16 +545,6 @@ export class WebhookHub {
       },
       'webhook switched to TooManyErrors; set State to Active with PUT to resume deliveries',
     );
-  }
-}
-
-/** Waits `ms`; false when `signal` aborted the wait. */
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -24,6 +24,7 @@ import { ManualClock } from '../../support/manual-clock.ts';
 import { recorder, startFakeVendor } from '../superoffice/support.ts';
 import type { FakeAnswer, FakeRequest, FakeVendor } from '../superoffice/support.ts';
 import { recordedWaits } from '../../support/recorded-waits.ts';
+import { VendorWriteAmbiguousError } from '../../../src/connectors/shared/api-error.ts';
 
 const API_KEY = 'a'.repeat(32);
 const SECRET_KEY = 'b'.repeat(32);
@@ -130,12 +131,13 @@ describe('espocrm client: retries', () => {
     );
   });
 
-  it('never repeats a POST after a 5xx, and fails retryable', async () => {
+  it('never repeats a POST after a 5xx: ambiguous, retryable', async () => {
     const vendor = await fake(() => ({ status: 500 }));
     const { api } = connect(vendor);
     await assert.rejects(api.create('Account', { name: 'x' }), (error: unknown) => {
-      assert.ok(error instanceof EspoCrmApiError);
-      assert.equal(error.code, 'ESPOCRM_UNAVAILABLE');
+      assert.ok(error instanceof VendorWriteAmbiguousError);
+      assert.equal(error.code, 'VENDOR_WRITE_AMBIGUOUS');
+      assert.equal(error.status, 500);
       assert.equal(error.retryable, true);
       return true;
     });

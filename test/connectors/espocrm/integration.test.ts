@@ -457,7 +457,7 @@ describe('espocrm integration: lists', () => {
 });
 
 describe('espocrm integration: faults', () => {
-  it('retries a read after a 503; a create is never repeated and fails retryable', async () => {
+  it('retries a read after a 503; a create is never repeated and fails ambiguous', async () => {
     const clock = new ManualClock(START);
     const sim = await simulator(clock);
     const { connector } = connect(sim, clock);
@@ -472,7 +472,7 @@ describe('espocrm integration: faults', () => {
       connector.write({ entityType: 'Account', fields: { name: 'Zweimal?' } }),
       (error: unknown) => {
         assert.ok(
-          error instanceof CrmsyncError && error.code === 'ESPOCRM_UNAVAILABLE' && error.retryable,
+          error instanceof CrmsyncError && error.code === 'VENDOR_WRITE_AMBIGUOUS' && error.retryable,
           String(error),
         );
         return true;

@@ -13,7 +13,8 @@ import {
   signGenericWebhook,
 } from '../../../src/connectors/generic/index.ts';
 import type { Connector, WebhookRequest } from '../../../src/ports/connector.ts';
-import type { ConnectorStateRepository } from '../../../src/ports/store.ts';
+import { receiveWebhook } from '../../support/receive-webhook.ts';
+import { memoryConnectorState } from '../../support/memory-store.ts';
 
 const SECRET = 'generic-test-secret-0123456789';
 
@@ -24,7 +25,7 @@ function connector(options: Record<string, unknown> = {}): Connector {
     clock: { now: () => 0 },
     logger: pino({ level: 'silent' }),
     apiCalls: { record: () => {} },
-    state: {} as ConnectorStateRepository,
+    state: memoryConnectorState(),
   });
 }
 
@@ -42,15 +43,15 @@ function request(body: unknown, headers: Record<string, string> = {}): WebhookRe
   };
 }
 
-/** Runs handleWebhook and returns what it threw. */
+/** Runs the webhook intake and returns what it threw. */
 async function rejection(connectorUnderTest: Connector, webhook: WebhookRequest): Promise<CrmsyncError> {
   try {
-    await connectorUnderTest.handleWebhook(webhook);
+    await receiveWebhook(connectorUnderTest, webhook);
   } catch (error) {
     assert.ok(error instanceof CrmsyncError, `expected a CrmsyncError, got ${String(error)}`);
     return error;
   }
-  assert.fail('handleWebhook accepted the webhook');
+  assert.fail('the webhook was accepted');
 }
 
 describe('generic connector: options', () => {
@@ -78,7 +79,7 @@ describe('generic connector: signature', () => {
   });
 
   it('accepts a valid signature', async () => {
-    const result = await connector().handleWebhook(request({ entityType: 'Contact', recordId: 1 }));
+    const result = await receiveWebhook(connector(), request({ entityType: 'Contact', recordId: 1 }));
     assert.equal(result.events.length, 1);
   });
 
@@ -130,7 +131,7 @@ describe('generic connector: signature', () => {
       ...webhook,
       headers: { 'content-type': 'application/json', 'x-sig': webhook.headers['x-crmsync-signature'] },
     };
-    assert.equal((await connector({ signatureHeader: 'X-Sig' }).handleWebhook(moved)).events.length, 1);
+    assert.equal((await receiveWebhook(connector({ signatureHeader: 'X-Sig' }), moved)).events.length, 1);
     assert.equal(
       (await rejection(connector({ signatureHeader: 'X-Sig' }), webhook)).code,
       'WEBHOOK_SIGNATURE_MISSING',
@@ -148,7 +149,8 @@ describe('generic connector: signature', () => {
 
 describe('generic connector: body', () => {
   it('parses an envelope into change events with every field', async () => {
-    const result = await connector().handleWebhook(
+    const result = await receiveWebhook(
+      connector(),
       request({
         events: [
           {
@@ -183,10 +185,10 @@ describe('generic connector: body', () => {
 
   it('parses a single event object and an empty envelope (a ping)', async () => {
     assert.equal(
-      (await connector().handleWebhook(request({ entityType: 'Contact', recordId: 1 }))).events.length,
+      (await receiveWebhook(connector(), request({ entityType: 'Contact', recordId: 1 }))).events.length,
       1,
     );
-    assert.deepEqual((await connector().handleWebhook(request({ events: [] }))).events, []);
+    assert.deepEqual((await receiveWebhook(connector(), request({ events: [] }))).events, []);
   });
 
   it('answers 400 for invalid JSON', async () => {
@@ -231,7 +233,7 @@ describe('generic connector: body', () => {
       { entityType: 'Contact', recordId: 1 },
       { 'content-type': 'application/vnd.acme+json; charset=utf-8' },
     );
-    assert.equal((await connector().handleWebhook(vendorJson)).events.length, 1);
+    assert.equal((await receiveWebhook(connector(), vendorJson)).events.length, 1);
   });
 });
 

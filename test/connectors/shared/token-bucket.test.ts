@@ -117,4 +117,20 @@ describe('TokenBucket', () => {
     assert.equal(next?.status, 'fulfilled');
     assert.deepEqual(time.sleeps, [100]);
   });
+
+  it('rejects a waiting caller with the reason when its signal aborts, and it takes no token', async () => {
+    const time = testTime();
+    const bucket = bucketOn(time, 10, 1);
+    await bucket.take();
+    const controller = new AbortController();
+    const reason = new Error('lease lost');
+    const [aborted, next] = await Promise.allSettled([
+      bucket.take(controller.signal),
+      bucket.take(),
+      Promise.resolve().then(() => controller.abort(reason)),
+    ]);
+    assert.deepEqual(aborted, { status: 'rejected', reason });
+    assert.equal(next?.status, 'fulfilled');
+    assert.deepEqual(time.sleeps, [100], 'the caller behind got the token the aborted one did not take');
+  });
 });

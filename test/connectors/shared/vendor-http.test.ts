@@ -6,7 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { VendorApiError, VendorAuthError } from '../../../src/connectors/shared/api-error.ts';
+import {
+  VendorApiError,
+  VendorAuthError,
+  VendorWriteAmbiguousError,
+} from '../../../src/connectors/shared/api-error.ts';
 import type { VendorApiErrorOptions } from '../../../src/connectors/shared/api-error.ts';
 import { VendorHttpClient, bearerAttempt } from '../../../src/connectors/shared/vendor-http.ts';
 import type {
@@ -16,7 +20,13 @@ import type {
   VendorHttpLimits,
   VendorRequest,
 } from '../../../src/connectors/shared/vendor-http.ts';
+import type { Sleep } from '../../../src/connectors/shared/abortable.ts';
+import { sleep as timerSleep } from '../../../src/connectors/shared/abortable.ts';
+import { InProcessApiBudgets } from '../../../src/connectors/shared/api-budget.ts';
+import { withCallSignal } from '../../../src/connectors/shared/call-signal.ts';
+import type { ApiBudgets } from '../../../src/ports/api-budget.ts';
 import type { ApiCallRecorder } from '../../../src/ports/connector.ts';
+import { eventually } from '../../support/eventually.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { startScriptedServer, unreachableUrl } from './scripted-server.ts';
 import type { ScriptedAnswer, ScriptedServer } from './scripted-server.ts';
@@ -47,6 +57,8 @@ type ApiCall = Parameters<ApiCallRecorder['record']>[0];
 /** What the loop asked of the test vendor's hooks. */
 interface HookLog {
   sessions: number;
+  /** Attempts the loop prepared: each is sent right after it was prepared. */
+  prepared: number;
   /** The access token each re-authentication was given as rejected. */
   readonly reauthenticated: string[];
   /** The API base each rediscovery was given as current. */
@@ -65,6 +77,10 @@ interface OptionalHooks {
 
 interface HarnessOptions {
   readonly limits?: Partial<VendorHttpLimits>;
+  /** Replaces the recorded waits (e.g. to abort inside one, or to hold a pause open). */
+  readonly sleep?: Sleep;
+  /** The process's budgets, to share them between two clients of one connection. */
+  readonly apiBudgets?: ApiBudgets;
   readonly hooks?: OptionalHooks;
   /** The API base of the first session; default the scripted server's `/api/`. */
   readonly apiBaseUrl?: string;
@@ -112,7 +128,10 @@ function testHooks(
       log.sessions += 1;
       return Promise.resolve(first);
     },
-    prepare: (call, session) => bearerAttempt(session, call.path, call.query),
+    prepare: (call, session) => {
+      log.prepared += 1;
+      return bearerAttempt(session, call.path, call.query);
+    },
     isIdempotent: (call) => call.method !== 'POST',
     ...(optional.reauthenticate !== false && {
       reauthenticate: (rejected: BearerSession) => {
@@ -155,6 +174,7 @@ async function harness(answers: ScriptedAnswer[], options: HarnessOptions = {}):
   const { waits: sleeps, random, sleep } = recordedWaits();
   const hooks: HookLog = {
     sessions: 0,
+    prepared: 0,
     reauthenticated: [],
     rediscovered: [],
     unreachable: 0,
@@ -168,7 +188,8 @@ async function harness(answers: ScriptedAnswer[], options: HarnessOptions = {}):
       clock,
       apiCalls: { record: (call) => apiCalls.push(call) },
       random,
-      sleep,
+      sleep: options.sleep ?? sleep,
+      ...(options.apiBudgets !== undefined && { apiBudgets: options.apiBudgets }),
     },
     testHooks(server, first, options.hooks ?? {}, hooks),
   );
@@ -314,12 +335,23 @@ describe('VendorHttpClient transient failures', () => {
     assert.equal(h.hooks.unreachable, 0, 'a 5xx is an answer: the host was reached');
   });
 
-  it('never repeats a POST after a 5xx', async () => {
+  it('never repeats a POST after a 5xx: it is ambiguous, retryable, with the status kept', async () => {
     const h = await harness([answered(503), ok]);
-    const error = await rejection(h.client.send(postContact), TestApiError);
+    const error = await rejection(h.client.send(postContact), VendorWriteAmbiguousError);
+    assert.equal(error.code, 'VENDOR_WRITE_AMBIGUOUS');
+    assert.equal(error.retryable, true);
     assert.equal(error.status, 503);
+    assert.equal(error.route, 'POST Contact');
     assert.equal(h.server.requests.length, 1);
     assert.deepEqual(h.sleeps, []);
+    assert.deepEqual(h.hooks.errorAnswers, [], "not the vendor's plain 5xx error");
+  });
+
+  it('retries a POST the call marks idempotent (an RPC read) like a GET', async () => {
+    const h = await harness([answered(503), ok]);
+    const response = await h.client.send({ ...postContact, idempotent: true });
+    assert.equal(response.status, 200);
+    assert.deepEqual(h.sleeps, [250]);
   });
 
   it('retries an idempotent call that timed out, reporting the timeout as status "error"', async () => {
@@ -330,9 +362,9 @@ describe('VendorHttpClient transient failures', () => {
     assert.deepEqual(h.sleeps, [250]);
   });
 
-  it('never repeats a POST that timed out: onUnreachable, then a retryable status-0 error', async () => {
+  it('never repeats a POST that timed out: onUnreachable, then an ambiguous status-0 error', async () => {
     const h = await harness(['hang', ok], { limits: { requestTimeoutMs: SHORT_TIMEOUT_MS } });
-    const error = await rejection(h.client.send(postContact), TestApiError);
+    const error = await rejection(h.client.send(postContact), VendorWriteAmbiguousError);
     assert.equal(error.status, 0);
     assert.equal(error.retryable, true);
     assert.ok(error.cause instanceof Error, 'the timeout is kept as the cause');
@@ -348,10 +380,11 @@ describe('VendorHttpClient transient failures', () => {
     assert.equal(h.hooks.unreachable, 0);
   });
 
-  it('never repeats a POST whose connection dropped: onUnreachable, then a status-0 error', async () => {
+  it('never repeats a POST whose connection dropped: onUnreachable, then an ambiguous status-0 error', async () => {
     const h = await harness(['drop', ok]);
-    const error = await rejection(h.client.send(postContact), TestApiError);
+    const error = await rejection(h.client.send(postContact), VendorWriteAmbiguousError);
     assert.equal(error.status, 0);
+    assert.equal(error.retryable, true);
     assert.equal(h.server.requests.length, 1);
     assert.equal(h.hooks.unreachable, 1);
   });
@@ -509,3 +542,127 @@ describe('VendorHttpClient other error answers', () => {
     assert.deepEqual(h.sleeps, []);
   });
 });
+
+describe('VendorHttpClient connection budget', () => {
+  it('sends even a POST again when the connection could not be opened: it never left', async () => {
+    const h = await harness([], { apiBaseUrl: `${await unreachableUrl()}/api/`, limits: { maxRetries: 2 } });
+    const error = await rejection(h.client.send(postContact), TestApiError);
+    assert.equal(error.status, 0);
+    assert.deepEqual(statusesOf(h), ['error', 'error', 'error']);
+    assert.deepEqual(h.sleeps, [250, 500]);
+  });
+
+  it('waits out a 5xx with Retry-After as a pause of the connection instead of backing off', async () => {
+    const h = await harness([answered(503, { 'retry-after': '2' }), ok]);
+    const response = await h.client.send(getContact);
+    assert.equal(response.status, 200);
+    assert.deepEqual(h.sleeps, [2_000]);
+  });
+
+  it('fails a 5xx whose Retry-After is beyond the wait budget at once, with the wait attached', async () => {
+    const h = await harness([answered(503, { 'retry-after': '60' }), ok], {
+      limits: { maxRateLimitWaitMs: 5_000 },
+    });
+    const error = await rejection(h.client.send(getContact), TestApiError);
+    assert.equal(error.status, 503);
+    assert.equal(error.retryAfterMs, 60_000);
+    assert.deepEqual(h.sleeps, [], 'no caller waits a minute: the job retry does');
+    assert.equal(h.server.requests.length, 1);
+  });
+
+  it('a 429 answered to one client pauses the other client of the same connection', async () => {
+    const held = heldWaits();
+    const apiBudgets = new InProcessApiBudgets({ clock: new ManualClock(), sleep: held.sleep });
+    const first = await harness([answered(429, { 'retry-after': '2' }), ok], { apiBudgets });
+    const second = await harness([ok], { apiBudgets });
+    const throttled = first.client.send(getContact);
+    await eventually(() => held.pending.length === 1);
+    const waiting = second.client.send(getContact);
+    await eventually(() => second.hooks.sessions === 1);
+    await settle();
+    assert.equal(second.hooks.prepared, 0, 'the other client waits for the pause');
+    assert.deepEqual(held.waits, [2_000]);
+    held.releaseAll();
+    assert.equal((await waiting).status, 200);
+    assert.equal((await throttled).status, 200);
+    assert.equal(first.server.requests.length, 2);
+  });
+});
+
+describe('VendorHttpClient abort signal', () => {
+  const reason = new Error('lease lost');
+
+  it('rejects with the reason before sending when the signal is already aborted', async () => {
+    const h = await harness([ok]);
+    const error = await withCallSignal(AbortSignal.abort(reason), () => h.client.send(getContact)).then(
+      () => assert.fail('resolved'),
+      (caught: unknown) => caught,
+    );
+    assert.equal(error, reason);
+    assert.equal(h.server.requests.length, 0);
+  });
+
+  it('aborts a request in flight at once, with the reason, and does not retry it', async () => {
+    const h = await harness(['hang', ok], { limits: { requestTimeoutMs: 60_000 } });
+    const controller = new AbortController();
+    const call = withCallSignal(controller.signal, () => h.client.send(getContact));
+    await eventually(() => h.server.requests.length === 1);
+    controller.abort(reason);
+    await assert.rejects(call, (error: unknown) => error === reason);
+    assert.equal(h.server.requests.length, 1);
+    assert.equal(h.hooks.unreachable, 0, 'an abort says nothing about the host');
+  });
+
+  it('cuts a backoff sleep short with the reason and sends no retry', async () => {
+    const controller = new AbortController();
+    const h = await harness([answered(503), ok], {
+      sleep: (ms, signal) => {
+        controller.abort(reason);
+        return timerSleep(ms, signal);
+      },
+    });
+    const call = withCallSignal(controller.signal, () => h.client.send(getContact));
+    await assert.rejects(call, (error: unknown) => error === reason);
+    assert.equal(h.server.requests.length, 1);
+  });
+
+  it("stops waiting for the connection's pause with the reason; the pause holds for the others", async () => {
+    const held = heldWaits();
+    const h = await harness([answered(429, { 'retry-after': '2' }), ok], { sleep: held.sleep });
+    const controller = new AbortController();
+    const call = withCallSignal(controller.signal, () => h.client.send(getContact));
+    await eventually(() => held.pending.length === 1);
+    controller.abort(reason);
+    await assert.rejects(call, (error: unknown) => error === reason);
+    assert.equal(h.server.requests.length, 1);
+    assert.equal(held.pending.length, 1, "the pause is the connection's, not the aborted caller's");
+    held.releaseAll();
+  });
+});
+
+/** Waits that are recorded and held until released, so a test sees callers stand still in a pause. */
+function heldWaits(): {
+  readonly waits: number[];
+  readonly pending: (() => void)[];
+  readonly sleep: Sleep;
+  releaseAll(): void;
+} {
+  const waits: number[] = [];
+  const pending: (() => void)[] = [];
+  return {
+    waits,
+    pending,
+    sleep: (ms) => {
+      waits.push(ms);
+      return new Promise((resolve) => pending.push(resolve));
+    },
+    releaseAll: () => {
+      for (const release of pending.splice(0)) release();
+    },
+  };
+}
+
+/** Lets every promise continuation that is already due run (one turn of the event loop). */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -14,6 +14,7 @@ import { afterEach, describe, test } from 'node:test';
 import { fastify } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { Agent } from 'undici';
+import { pino } from 'pino';
 import { ConfigError } from '../../../src/core/errors.ts';
 import {
   FaultInjector,
@@ -43,14 +44,9 @@ const vendorBody = (status: number, errorType: string, message: string) => ({ st
 
 /** A tiny simulator: one API route, one that fails unexpectedly, the kit's hooks and admin routes. */
 async function tinySimulator() {
+  // The real logger; the error lines it writes are kept.
   const errors: unknown[] = [];
-  const logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: () => undefined,
-    error: (object: object) => void errors.push(object),
-    child: () => logger,
-  };
+  const logger = pino({ level: 'error' }, { write: (line: string) => void errors.push(JSON.parse(line)) });
   const faults = new FaultInjector();
   const stats = new RequestStats();
   const app: FastifyInstance = fastify({ logger: false, forceCloseConnections: true });
@@ -64,7 +60,9 @@ async function tinySimulator() {
   installFaultsAndStats(app, { faults, stats });
   registerFaultRoutes(app, faults, (message) => new SimHttpError(400, 'BadRequest', message));
   registerRequestCountRoutes(app, stats);
+  let created = 0;
   app.get('/api/items/:id', () => ({ ok: true }));
+  app.post('/api/items', () => ({ id: ++created }));
   app.get('/api/broken', () => {
     throw new Error('a simulator bug');
   });
@@ -73,7 +71,7 @@ async function tinySimulator() {
     faults.close();
     await app.close();
   });
-  return { url: originOf('127.0.0.1', port), errors };
+  return { url: originOf('127.0.0.1', port), errors, created: () => created };
 }
 
 describe('simulator kit: faults, counts and admin routes', () => {
@@ -122,6 +120,51 @@ describe('simulator kit: faults, counts and admin routes', () => {
     await assert.rejects(fetch(`${sim.url}/api/items/1`), TypeError);
     // Counted as the socket is destroyed, before the client can see it close.
     assert.deepEqual(await simRequestCounts(sim), { 'GET /api/items/:id': { '0': 1 } });
+  });
+
+  test('a dropped answer applies the request, closes the connection instead of answering, and counts 0', async () => {
+    const sim = await tinySimulator();
+    await simAdmin(sim, 'POST', 'faults', { dropAnswer: { routes: ['POST /api/items'], times: 1 } });
+    const post = () => fetch(`${sim.url}/api/items`, { method: 'POST' });
+    await assert.rejects(post(), TypeError);
+    assert.equal(sim.created(), 1, 'the route ran: the item exists');
+    const second = await post();
+    assert.deepEqual(await second.json(), { id: 2 }, '`times: 1` drops only the first answer');
+    assert.deepEqual(await simRequestCounts(sim), { 'POST /api/items': { '0': 1, '200': 1 } });
+  });
+
+  test('a rule with `times` fires that often, then never again', async () => {
+    const sim = await tinySimulator();
+    await simAdmin(sim, 'POST', 'faults', { status429: { everyNth: 2, times: 1, retryAfterSeconds: 2 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await fetch(`${sim.url}/api/items/${i}`);
+      statuses.push(response.status);
+      await response.arrayBuffer();
+    }
+    assert.deepEqual(statuses, [200, 429, 200, 200, 200, 200]);
+  });
+
+  test('the request log lists requests in arrival order with their arrival times and statuses', async () => {
+    const sim = await tinySimulator();
+    const first = await fetch(`${sim.url}/api/items/1`);
+    await first.arrayBuffer();
+    const second = await fetch(`${sim.url}/nowhere`);
+    await second.arrayBuffer();
+    const { requests } = await simAdmin<{
+      requests: { receivedAt: number; route: string; status: number }[];
+    }>(sim, 'GET', 'requests/log');
+    assert.deepEqual(
+      requests.map(({ route, status }) => [route, status]),
+      [
+        ['GET /api/items/:id', 200],
+        ['GET (unmatched)', 404],
+      ],
+    );
+    assert.ok(requests[0] !== undefined && requests[1] !== undefined);
+    assert.ok(requests[0].receivedAt <= requests[1].receivedAt);
+    await simAdmin(sim, 'DELETE', 'requests');
+    assert.deepEqual(await simAdmin(sim, 'GET', 'requests/log'), { requests: [] });
   });
 
   test('unknown paths are 404s in the vendor shape; a simulator bug is a logged 500', async () => {

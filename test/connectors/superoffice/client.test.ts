@@ -12,6 +12,7 @@ import { parseRetryAfter } from '../../../src/core/retry-after.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 import { memoryState, startFakeVendor, testClient, testOptions, tokenAnswer } from './support.ts';
 import type { FakeAnswer, FakeRequest, FakeVendor } from './support.ts';
+import { VendorWriteAmbiguousError } from '../../../src/connectors/shared/api-error.ts';
 
 let vendor: FakeVendor | undefined;
 afterEach(async () => {
@@ -261,7 +262,8 @@ describe('superoffice client', () => {
     assert.deepEqual(await api.getEntity('Contact', '1'), { ContactId: 1 });
     assert.deepEqual(waits, [250, 500]);
     await assert.rejects(api.createEntity('Contact', { Name: 'x' }), (error: unknown) => {
-      assert.ok(error instanceof SuperOfficeApiError);
+      assert.ok(error instanceof VendorWriteAmbiguousError);
+      assert.equal(error.code, 'VENDOR_WRITE_AMBIGUOUS');
       assert.equal(error.status, 503);
       assert.equal(error.retryable, true);
       return true;

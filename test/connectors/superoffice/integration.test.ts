@@ -463,7 +463,10 @@ describe('superoffice integration: webhooks', () => {
     );
     assert.equal((await api.getWebhook(registered.WebhookId))?.Name, 'crmsync-test');
 
-    await simAdmin(sim, 'POST', 'quirks', { duplicateContactCreated: 2 });
+    await simAdmin(sim, 'POST', 'quirks', {
+      duplicateContactCreated: 2,
+      duplicateContactCreatedEventId: 'same',
+    });
     const created = await simAdmin(sim, 'POST', 'act/RKAB/Contact', { Name: 'Bremer Abenteuerland' });
     const id = JSON.stringify(created['id']);
     await eventually(() => server.outcomes.filter((outcome) => outcome === 'duplicate').length >= 1);

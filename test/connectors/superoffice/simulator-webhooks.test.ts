@@ -22,6 +22,7 @@ import { WebhookHub } from '../../../src/simulators/superoffice/webhooks.ts';
 import type { SimChangeEvent, WebhookHubOptions } from '../../../src/simulators/superoffice/webhooks.ts';
 import { eventually } from '../../support/eventually.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
+import { recordedWaits } from '../../support/recorded-waits.ts';
 import { seededRandom } from '../../../src/core/random.ts';
 
 const CONTEXT = 'Cust12345';
@@ -33,8 +34,6 @@ interface Received {
   readonly headers: IncomingHttpHeaders;
   readonly raw: Buffer;
   readonly body: Record<string, unknown>;
-  /** performance.now() on arrival. */
-  readonly at: number;
 }
 
 /** How the receiver answers: a status, never (`hang`), or by dropping the connection. */
@@ -53,7 +52,6 @@ async function startReceiver() {
         headers: incoming.headers,
         raw,
         body: JSON.parse(raw.toString('utf8')) as Record<string, unknown>,
-        at: performance.now(),
       };
       received.push(request);
       const isTest = incoming.headers['x-hook-test'] === 'true';
@@ -447,7 +445,8 @@ describe('webhook delivery', () => {
   });
 
   test('failed attempts are retried after the configured delays with the same EventId', async () => {
-    const { host, receiver } = await setup({ retryDelaysMs: [20, 80] });
+    const { waits, sleep } = recordedWaits();
+    const { host, receiver } = await setup({ retryDelaysMs: [20, 80], sleep });
     await register(host, receiver);
     receiver.state.answer = (_delivery, index) => [500, 'drop' as const, 200][index] ?? 200;
     host.hub.emit(contactChanged);
@@ -460,10 +459,7 @@ describe('webhook delivery', () => {
       attempts.map((a) => a.headers['x-superoffice-retry']),
       ['0', '1', '2'],
     );
-    const [first, second, third] = attempts.map((a) => a.at) as [number, number, number];
-    // Lower bounds only (a busy machine may be slower, never faster); 1 ms slack for timer granularity.
-    assert.ok(second - first >= 19, `1st retry after ${second - first} ms, expected >= 20`);
-    assert.ok(third - second >= 79, `2nd retry after ${third - second} ms, expected >= 80`);
+    assert.deepEqual(waits, [20, 80], 'waited 20 ms before the 2nd attempt, 80 ms before the 3rd');
     assert.deepEqual(
       host.hub.deliveries().map((record) => [record.attempt, record.status]),
       [
@@ -544,7 +540,7 @@ describe('webhook delivery', () => {
     assert.equal(attempts[3]?.headers['x-superoffice-retry'], '0');
   });
 
-  test('quirk duplicateContactCreated repeats contact.created with the same EventId (seed 001)', async () => {
+  test('quirk duplicateContactCreated repeats contact.created with new EventIds by default (seed 001)', async () => {
     const { host, receiver } = await setup();
     await register(host, receiver);
     host.hub.setQuirks({ duplicateContactCreated: 2 });
@@ -553,10 +549,27 @@ describe('webhook delivery', () => {
     await host.hub.idle();
     const created = receiver.deliveries().filter((d) => d.body.Event === 'contact.created');
     assert.equal(created.length, 3);
-    assert.equal(new Set(created.map((d) => d.body.EventId)).size, 1);
-    assert.equal(new Set(created.map((d) => d.headers['x-superoffice-eventid'])).size, 1);
+    assert.equal(new Set(created.map((d) => d.body.EventId)).size, 3);
+    assert.equal(new Set(created.map((d) => d.headers['x-superoffice-eventid'])).size, 3);
+    assert.deepEqual(new Set(created.map((d) => d.body.PrimaryKey)), new Set([77]));
     assert.equal(receiver.deliveries().filter((d) => d.body.Event === 'contact.changed').length, 1);
     assert.throws(() => host.hub.setQuirks({ duplicateContactCreated: -1 }), /whole number/);
+  });
+
+  test("quirk duplicateContactCreatedEventId 'same' repeats the first copy's EventId", async () => {
+    const { host, receiver } = await setup();
+    await register(host, receiver);
+    host.hub.setQuirks({ duplicateContactCreated: 2, duplicateContactCreatedEventId: 'same' });
+    host.hub.emit(contactCreated(77));
+    await host.hub.idle();
+    const created = receiver.deliveries().filter((d) => d.body.Event === 'contact.created');
+    assert.equal(created.length, 3);
+    assert.equal(new Set(created.map((d) => d.body.EventId)).size, 1);
+    assert.equal(new Set(created.map((d) => d.headers['x-superoffice-eventid'])).size, 1);
+    assert.throws(
+      () => host.hub.setQuirks({ duplicateContactCreatedEventId: 'other' as 'new' }),
+      /'new' or 'same'/,
+    );
   });
 
   test('quirk reorder shuffles a batch of pending events with the seeded random', async () => {

@@ -1,41 +1,22 @@
 /**
- * Helpers of the SuperOffice connector tests: an in-memory connector state, a scriptable fake vendor, and
+ * Helpers of the SuperOffice connector tests: a connector state (the real store, in memory), a scriptable fake vendor, and
  * tokens from the simulator.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import type { JsonValue } from '../../../src/core/types.ts';
 import type { Clock } from '../../../src/ports/clock.ts';
 import type { ApiCallRecorder } from '../../../src/ports/connector.ts';
 import type { ConnectorStateRepository } from '../../../src/ports/store.ts';
 import { SuperOfficeClient } from '../../../src/connectors/superoffice/client.ts';
 import { superOfficeOptionsSchema } from '../../../src/connectors/superoffice/options.ts';
 import type { SuperOfficeSimulator } from '../../../src/simulators/superoffice/index.ts';
+import { memoryConnectorState } from '../../support/memory-store.ts';
 import { recordedWaits } from '../../support/recorded-waits.ts';
 
-/** A ConnectorStateRepository in a Map, honouring expiry by `clock`. */
-export function memoryState(clock: Clock): ConnectorStateRepository & { size(): number } {
-  const values = new Map<string, { value: JsonValue; expiresAt: number | null }>();
-  return {
-    get: (connection, key) => {
-      const entry = values.get(`${connection}/${key}`);
-      if (entry === undefined || (entry.expiresAt !== null && entry.expiresAt <= clock.now()))
-        return Promise.resolve(null);
-      return Promise.resolve(entry.value);
-    },
-    set: (connection, key, value, expiresAt) => {
-      values.set(`${connection}/${key}`, { value, expiresAt: expiresAt ?? null });
-      return Promise.resolve();
-    },
-    delete: (connection, key) => {
-      values.delete(`${connection}/${key}`);
-      return Promise.resolve();
-    },
-    size: () => values.size,
-  };
-}
+/** The connector state of a real SQLite store in memory, honouring expiry by `clock`. */
+export const memoryState: (clock: Clock) => ConnectorStateRepository = memoryConnectorState;
 
 /** Records every API call reported by the client. */
 export function recorder(): ApiCallRecorder & { calls: Parameters<ApiCallRecorder['record']>[0][] } {

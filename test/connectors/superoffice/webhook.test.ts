@@ -5,6 +5,7 @@ import { CrmsyncError } from '../../../src/core/errors.ts';
 import { superofficeConnector } from '../../../src/connectors/superoffice/index.ts';
 import type { Connector, WebhookRequest } from '../../../src/ports/connector.ts';
 import { memoryState, recorder, silentLogger, testOptions } from './support.ts';
+import { receiveWebhook } from '../../support/receive-webhook.ts';
 
 const SECRET = 'so-webhook-secret-0123456789';
 const TOKEN = 'shared-token-abcdefghijklmnop';
@@ -63,18 +64,18 @@ function signed(body: unknown, secret = SECRET): WebhookRequest {
 
 async function rejection(target: Connector, webhook: WebhookRequest): Promise<CrmsyncError> {
   try {
-    await target.handleWebhook(webhook);
+    await receiveWebhook(target, webhook);
   } catch (error) {
     assert.ok(error instanceof CrmsyncError, `expected a CrmsyncError, got ${String(error)}`);
     return error;
   }
-  assert.fail('handleWebhook accepted the webhook');
+  assert.fail('the webhook was accepted');
 }
 
 describe('superoffice webhook: signature', () => {
   it('accepts a body signed with node:crypto as the reference describes', async () => {
     const target = connector();
-    const result = await target.handleWebhook(signed(CONTACT_CHANGED));
+    const result = await receiveWebhook(target, signed(CONTACT_CHANGED));
     assert.equal(result.events.length, 1);
     await target.close();
   });
@@ -116,7 +117,7 @@ describe('superoffice webhook: signature', () => {
   it('reads header names case-insensitively', async () => {
     const target = connector();
     const webhook = request(CONTACT_CHANGED);
-    const result = await target.handleWebhook({
+    const result = await receiveWebhook(target, {
       ...webhook,
       headers: { 'X-Superoffice-Signature': referenceSignature(SECRET, webhook.rawBody) },
     });
@@ -137,11 +138,11 @@ describe('superoffice webhook: shared-token mode (seeds)', () => {
   it('accepts the token in ?token= or in the header, and rejects a wrong or missing one', async () => {
     const target = connector({ webhookToken: TOKEN });
     assert.equal(
-      (await target.handleWebhook(request(CONTACT_CHANGED, {}, { token: TOKEN }))).events.length,
+      (await receiveWebhook(target, request(CONTACT_CHANGED, {}, { token: TOKEN }))).events.length,
       1,
     );
     assert.equal(
-      (await target.handleWebhook(request(CONTACT_CHANGED, { 'x-webhook-token': TOKEN }))).events.length,
+      (await receiveWebhook(target, request(CONTACT_CHANGED, { 'x-webhook-token': TOKEN }))).events.length,
       1,
     );
     const wrong = await rejection(target, request(CONTACT_CHANGED, {}, { token: `${TOKEN}x` }));
@@ -155,7 +156,7 @@ describe('superoffice webhook: shared-token mode (seeds)', () => {
 describe('superoffice webhook: payload', () => {
   it('parses a contact.changed payload into one change event, answered 200 as the vendor demands', async () => {
     const target = connector();
-    const { events, reply } = await target.handleWebhook(signed(CONTACT_CHANGED));
+    const { events, reply } = await receiveWebhook(target, signed(CONTACT_CHANGED));
     assert.deepEqual(reply, { status: 200 }, 'SuperOffice retries every answer but 200');
     assert.deepEqual(events, [
       {
@@ -181,7 +182,8 @@ describe('superoffice webhook: payload', () => {
       ['sale.sold', 'sale', 'Sale', 'updated'],
     ];
     for (const [event, entity, entityType, kind] of cases) {
-      const { events } = await target.handleWebhook(
+      const { events } = await receiveWebhook(
+        target,
         signed({ ...CONTACT_CHANGED, Event: event, Entity: entity, PrimaryKey: '12' }),
       );
       assert.equal(events[0]?.ref.entityType, entityType, event);
@@ -193,7 +195,8 @@ describe('superoffice webhook: payload', () => {
 
   it('answers the test event with 200 and no events', async () => {
     const target = connector();
-    const result = await target.handleWebhook(
+    const result = await receiveWebhook(
+      target,
       signed({ ...CONTACT_CHANGED, Event: 'test', Entity: 'test', PrimaryKey: 0, Changes: [] }),
     );
     assert.deepEqual(result.events, []);
@@ -203,14 +206,15 @@ describe('superoffice webhook: payload', () => {
 
   it('ignores entities the connector does not handle', async () => {
     const target = connector();
-    const { events } = await target.handleWebhook(
+    const { events } = await receiveWebhook(
+      target,
       signed({ ...CONTACT_CHANGED, Event: 'activity.created', Entity: 'activity' }),
     );
     assert.deepEqual(events, []);
     await target.close();
   });
 
-  it('answers 400 for invalid JSON or a payload without event or primary key', async () => {
+  it('refuses invalid JSON or a payload without event or primary key (WEBHOOK_PAYLOAD_INVALID)', async () => {
     const target = connector();
     for (const body of [
       '{not json',
@@ -224,13 +228,27 @@ describe('superoffice webhook: payload', () => {
     }
     await target.close();
   });
+
+  it('refuses a PrimaryKey that is not a positive integer, as its message says', async () => {
+    const target = connector();
+    for (const key of [-5, 0, 1.5, 1e21, 2 ** 53, '-5', '1e21', 'abc', '../Person/5', '007', '5 ', '']) {
+      const error = await rejection(target, signed({ ...CONTACT_CHANGED, PrimaryKey: key }));
+      assert.equal(error.code, 'WEBHOOK_PAYLOAD_INVALID', JSON.stringify(key));
+      assert.match(error.message, /PrimaryKey must be a positive integer/);
+    }
+    for (const key of [5, '5', 2147483647]) {
+      const { events } = await receiveWebhook(target, signed({ ...CONTACT_CHANGED, PrimaryKey: key }));
+      assert.equal(events[0]?.ref.id, String(key));
+    }
+    await target.close();
+  });
 });
 
 describe('superoffice webhook: registration test event', () => {
   it('answers the test event 200 even with an unknown signature (the secret may be freshly generated)', async () => {
     const target = connector();
     const test = { ...CONTACT_CHANGED, Event: 'test', Entity: 'test', PrimaryKey: 0, Changes: [] };
-    const result = await target.handleWebhook(signed(test, 'a-secret-the-server-does-not-know'));
+    const result = await receiveWebhook(target, signed(test, 'a-secret-the-server-does-not-know'));
     assert.deepEqual(result.events, []);
     assert.equal(result.reply?.status, 200);
     // Only the test event: a real event with the same unknown signature is still refused.

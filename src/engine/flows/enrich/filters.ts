@@ -1,10 +1,13 @@
 /**
- * The cheap filters of the enrich flow, which decide from the change events alone (no API call) whether a
- * job has work: the event whitelist, the echo breaker (events made by the API user) and the relevance filter
+ * The cheap filters of the enrich flow, which decide without an API call whether a job has work: the event
+ * whitelist, the echo breaker (the flow's own writes coming back, see echo.ts) and the relevance filter
  * (changed columns). The seeds learnt each of these the hard way (ping-pong loops, wasted AI calls).
  */
 import type { ChangeEvent, JsonValue } from '../../../core/types.ts';
 import type { EnrichOptions } from './options.ts';
+
+/** Whether an event is the flow's own write coming back; asked only about watched events. */
+export type EchoCheck = (event: ChangeEvent) => Promise<boolean>;
 
 /** Why one event needs no work, or null when it does. */
 export type EventVerdict = 'unwatched' | 'echo' | 'irrelevant' | null;
@@ -56,21 +59,21 @@ export class EventFilter {
   }
 
   /** The verdict on one event. */
-  verdict(event: ChangeEvent, apiActorId: string | null): EventVerdict {
+  async verdict(event: ChangeEvent, isEcho: EchoCheck): Promise<EventVerdict> {
     const name = (event.vendorEvent ?? `${event.ref.entityType}.${event.kind}`).toLowerCase();
     if (!this.#events.has(name) || event.kind === 'deleted') return 'unwatched';
-    if (apiActorId !== null && event.actorId === apiActorId) return 'echo';
+    if (await isEcho(event)) return 'echo';
     if (event.kind === 'created' || event.changedFields === undefined) return null;
     const watched = event.ref.entityType === 'Person' ? this.#columns.Person : this.#columns.Contact;
     return event.changedFields.some((column) => watched.has(column.toLowerCase())) ? null : 'irrelevant';
   }
 
   /** Sorts a job's events; when none needs work, says why in one line. */
-  triage(events: readonly ChangeEvent[], apiActorId: string | null): Triage {
+  async triage(events: readonly ChangeEvent[], isEcho: EchoCheck): Promise<Triage> {
     const relevant: ChangeEvent[] = [];
     const skipped = new Map<Exclude<EventVerdict, null>, ChangeEvent[]>();
     for (const event of events) {
-      const verdict = this.verdict(event, apiActorId);
+      const verdict = await this.verdict(event, isEcho);
       if (verdict === null) relevant.push(event);
       else {
         const same = skipped.get(verdict) ?? [];
@@ -79,17 +82,14 @@ export class EventFilter {
       }
     }
     if (relevant.length > 0) return { relevant, skipReason: null };
-    return { relevant, skipReason: describeSkip(skipped, apiActorId) };
+    return { relevant, skipReason: describeSkip(skipped) };
   }
 }
 
-function describeSkip(
-  skipped: ReadonlyMap<Exclude<EventVerdict, null>, readonly ChangeEvent[]>,
-  apiActorId: string | null,
-): string {
+function describeSkip(skipped: ReadonlyMap<Exclude<EventVerdict, null>, readonly ChangeEvent[]>): string {
   // Echo first: it is the answer operators look for when a record "did nothing" after our own write.
   if (skipped.has('echo') && skipped.size === 1) {
-    return `echo: made by the API user (associate ${apiActorId ?? '?'}), this flow's own write`;
+    return "echo: this flow's own write coming back (write ledger)";
   }
   const irrelevant = skipped.get('irrelevant');
   if (irrelevant !== undefined) {
@@ -101,7 +101,7 @@ function describeSkip(
     const list = columns.size === 0 ? 'no watched column' : [...columns].sort().join(', ');
     return `irrelevant: changed ${list}; none of the watched columns`;
   }
-  if (skipped.has('echo')) return 'echo: made by the API user';
+  if (skipped.has('echo')) return "echo: this flow's own write coming back (write ledger)";
   const names = new Set((skipped.get('unwatched') ?? []).map((event) => event.vendorEvent ?? event.kind));
   return `irrelevant: event ${[...names].sort().join(', ')} is not watched by this flow`;
 }

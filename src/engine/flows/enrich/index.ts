@@ -1,14 +1,16 @@
 /**
- * The `enrich` flow (seeds 000-002): a change event for a company or person → cheap filters (no API call) →
- * read the record → names recorded → duplicate shield → owner filter → ask the enricher → map to the
+ * The `enrich` flow (seeds 000-002): a change event for a company or person → cheap filters (no API call;
+ * an echo is what the write ledger says this flow wrote, see echo.ts) →
+ * read the record → names recorded → owner filter → duplicate shield → ask the enricher → map to the
  * vendor's values → write only what differs, in one request → write ledger and run.
  *
  * Skips say why: `echo`, `irrelevant`, `duplicate`, `foreign owner`, `deleted`. Failures throw: retryable
  * ones (API, enricher, a concurrent edit) are retried with backoff by the queue and end DEAD after the
  * configured attempts, where `crmsync jobs replay` picks them up (the seeds' poison pill).
  */
+import { abortable } from '../../../core/abortable.ts';
 import { canonicalJson, valueHash } from '../../../core/canonical.ts';
-import type { ChangeEvent, JsonValue } from '../../../core/types.ts';
+import type { ChangeEvent, FieldChange, JsonValue } from '../../../core/types.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { EnrichRole, EnrichSubject, EnrichTarget } from '../../../ports/enrich-target.ts';
 import type { Enricher, EnrichmentResult } from '../../../ports/enricher.ts';
@@ -17,6 +19,7 @@ import type { Logger } from '../../../ports/logger.ts';
 import type { Store } from '../../../ports/store.ts';
 import type { FlowHandler, HandlerResult, RunContext } from '../../handlers.ts';
 import { DuplicateShield } from './duplicate-shield.ts';
+import { EchoDetector } from './echo.ts';
 import { EventFilter, eventsOf } from './filters.ts';
 import type { EnrichOptions } from './options.ts';
 
@@ -37,12 +40,8 @@ export interface EnrichFlowDependencies {
   readonly logger: Logger;
 }
 
-/**
- * After a write of ours, an event from another user that changes only the columns our write touches is taken
- * for a late echo within this window (the ledger is the second echo filter, after the associate id).
- */
-const LEDGER_ECHO_WINDOW_MS = 60_000;
-const UDF_COLUMNS = new Set(['userdef_id', 'userdef2_id', 'updated', 'updated_associate_id', 'updatedcount']);
+/** How long after a write of ours an event that changed only what it wrote is taken for its echo. */
+const ECHO_WINDOW_MS = 60_000;
 
 /** Creates the handler of one enrich flow. Starts discovering the API user at once (startup). */
 export function createEnrichHandler(deps: EnrichFlowDependencies): FlowHandler {
@@ -54,37 +53,44 @@ export function createEnrichHandler(deps: EnrichFlowDependencies): FlowHandler {
     state: deps.store.connectorState,
     clock: deps.clock,
   });
+  const echoes = new EchoDetector({
+    flow: deps.flow,
+    store: deps.store,
+    clock: deps.clock,
+    windowMs: ECHO_WINDOW_MS,
+  });
   const apiActor = new ApiActor(deps.target, deps.logger);
   apiActor.warmUp();
 
   return async (job, context) => {
-    const actorId = await apiActor.get();
-    const triage = filter.triage(eventsOf(job.payloads), actorId);
+    const actorId = await apiActor.get(context.signal);
+    const triage = await filter.triage(eventsOf(job.payloads), (event) => echoes.isEcho(event, actorId));
     if (triage.skipReason !== null) return { outcome: 'SKIPPED', reason: triage.skipReason };
-    if (await isLedgerEcho(deps, triage.relevant)) {
-      return {
-        outcome: 'SKIPPED',
-        reason: 'echo: only the fields this flow just wrote changed (write ledger)',
-      };
-    }
     const ref = triage.relevant[0]!.ref;
-    const subject = await deps.target.load(ref, { includeSaleHeadings: deps.options.includeSaleHeadings });
+    const subject = await deps.target.load(ref, {
+      includeSaleHeadings: deps.options.includeSaleHeadings,
+      signal: context.signal,
+    });
     if (subject === null) return { outcome: 'SKIPPED', reason: 'deleted: the record no longer exists' };
     await context.setNames({ displayName: subject.displayName, ownerName: subject.owner.shortName });
 
+    // The owner filter comes first: a foreign owner's company must not claim a name that ours then loses.
+    const foreign = foreignOwner(deps.options, subject);
+    if (foreign !== null) return { outcome: 'SKIPPED', reason: foreign };
     if (onlyCompanyCreations(triage.relevant) && !(await shield.claim(job.id, subject.company.name))) {
       return {
         outcome: 'SKIPPED',
         reason: `duplicate: "${subject.company.name}" was created and processed within the last ${deps.options.duplicateWindowMinutes} minutes`,
       };
     }
-    const foreign = foreignOwner(deps.options, subject);
-    if (foreign !== null) return { outcome: 'SKIPPED', reason: foreign };
     return enrich(deps, subject, context);
   };
 }
 
-/** The API user, discovered once (at startup when possible) and kept; a failed discovery is retried. */
+/**
+ * The API user, discovered once (at startup when possible) and kept; a failed discovery is retried. The
+ * discovery is shared by every job, so a job's signal stops only its own wait for it.
+ */
 class ApiActor {
   readonly #target: EnrichTarget;
   readonly #logger: Logger;
@@ -101,30 +107,17 @@ class ApiActor {
     });
   }
 
-  get(): Promise<string | null> {
+  get(signal?: AbortSignal): Promise<string | null> {
     this.#pending ??= this.#target.apiActorId().catch((error: unknown) => {
       this.#pending = null;
       throw error;
     });
-    return this.#pending;
+    return abortable(this.#pending, signal);
   }
 }
 
 function onlyCompanyCreations(events: readonly ChangeEvent[]): boolean {
   return events.every((event) => event.kind === 'created' && event.ref.entityType === 'Contact');
-}
-
-/** A recent ledger entry and an event that changed nothing but user-defined field columns: our own echo. */
-async function isLedgerEcho(deps: EnrichFlowDependencies, events: readonly ChangeEvent[]): Promise<boolean> {
-  const onlyUdfChanges = events.every(
-    (event) =>
-      event.kind === 'updated' &&
-      event.changedFields !== undefined &&
-      event.changedFields.every((column) => UDF_COLUMNS.has(column.toLowerCase())),
-  );
-  if (!onlyUdfChanges) return false;
-  const written = await deps.store.ledger.find(events[0]!.ref, deps.clock.now() - LEDGER_ECHO_WINDOW_MS);
-  return written.length > 0;
 }
 
 function foreignOwner(options: EnrichOptions, subject: EnrichSubject): string | null {
@@ -144,7 +137,7 @@ async function enrich(
   subject: EnrichSubject,
   context: RunContext,
 ): Promise<HandlerResult> {
-  const verticals = await deps.target.verticals();
+  const verticals = await deps.target.verticals({ signal: context.signal });
   const result = await deps.enricher.enrich(
     {
       company: subject.company,
@@ -167,7 +160,8 @@ async function enrich(
     };
   }
   context.signal.throwIfAborted();
-  const written = await deps.target.write(subject, differing);
+  await context.recordIntent(intendedChanges(subject, differing));
+  const written = await deps.target.write(subject, differing, { signal: context.signal });
   const writtenAt = deps.clock.now();
   await deps.store.ledger.record(
     written.changes.map((change) => ({
@@ -185,6 +179,22 @@ async function enrich(
     reason: `enriched: wrote ${roles} (${deps.enricher.provider})`,
     changes: written.changes,
   };
+}
+
+/**
+ * The write about to be made, for the run's intent (see RunContext.recordIntent): per role its vendor field,
+ * the current value and the canonical value asked for.
+ */
+function intendedChanges(
+  subject: EnrichSubject,
+  values: Partial<Record<EnrichRole, JsonValue>>,
+): FieldChange[] {
+  return (Object.entries(values) as [EnrichRole, JsonValue][]).map(([role, after]) => ({
+    ref: subject.ref,
+    field: subject.fieldNames[role] ?? role,
+    before: subject.current[role] ?? null,
+    after,
+  }));
 }
 
 /** The canonical values the enrichment asks for, per role the record has; no proposal leaves a role alone. */
