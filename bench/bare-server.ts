@@ -1,17 +1,18 @@
 /**
- * The ceiling for bench/ingest.ts: fastify with the server settings of `crmsync serve` (src/server/app.ts: a
- * pino logger at `info` without request logging, the default body limit, raw-body parsing for every content
- * type as the webhook route does) and one POST route that answers 200 and does nothing else: no signature,
- * no parsing, no queue. Run as a child process, like `crmsync serve`, so that it has a core of its own.
- * Prints `listening <port>` on stdout.
+ * The ceiling for bench/ingest.ts: fastify with the settings of `crmsync serve` (src/server/app.ts's
+ * serverSettings with the default body limit and timeouts, a pino logger at `info`), raw-body parsing for
+ * every content type as the webhook route does, and one POST route that answers 200 and does nothing else:
+ * no signature, no parsing, no queue. Run as a child process, like `crmsync serve`, so that it has a core of
+ * its own. Prints `listening <port>` on stdout.
  */
-import { LogController, fastify } from 'fastify';
+import { fastify } from 'fastify';
+import { pino } from 'pino';
 import { DEFAULTS } from '../src/config/defaults.ts';
+import { serverSettings } from '../src/server/app.ts';
 
 const app = fastify({
-  logger: { level: 'info' },
-  logController: new LogController({ disableRequestLogging: true }),
-  bodyLimit: DEFAULTS.server.bodyLimitBytes,
+  loggerInstance: pino({ level: 'info' }),
+  ...serverSettings({ bodyLimitBytes: DEFAULTS.server.bodyLimitBytes, timeouts: DEFAULTS.server.timeouts }),
 });
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
