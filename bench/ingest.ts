@@ -16,7 +16,7 @@
  *
  * Where the CPU comes from: the server is one process with one event loop, so it can use about one core. The
  * load generator (bench/load-generator.ts) runs in child processes of its own and takes the other core; this
- * process only sleeps and samples /proc. The generator is lean enough to outrun the server, and the run
+ * process only sleeps, samples /proc and, around the draining window, counts the queue. The generator is lean enough to outrun the server, and the run
  * checks it: the bare route must keep the server process at ~90 % of a core or more, or the figures measure
  * the client (or a busy machine), and the output says so loudly.
  *
