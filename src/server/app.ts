@@ -78,14 +78,12 @@ const REDACTED_PATHS = SECRET_HEADERS.flatMap((header) => [
   `headers["${header}"]`,
 ]);
 
-/** Builds the fastify app (routes registered, not listening yet). */
-export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const logger: FastifyBaseLogger = options.logger.child(
-    { component: 'server' },
-    { redact: { paths: REDACTED_PATHS, censor: '***' } },
-  );
-  const app = fastify({
-    loggerInstance: logger,
+/**
+ * The fastify settings of the server apart from its logger: request logging, body limit, timeouts, the answer
+ * to malformed requests. bench/bare-server.ts builds its ceiling with them too.
+ */
+export function serverSettings(options: Pick<ServerOptions, 'bodyLimitBytes' | 'timeouts'>) {
+  return {
     // One log line per request would cost more than the ingest itself; errors are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
@@ -98,7 +96,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(options.timeouts.headersMs / 4))),
     },
     clientErrorHandler: answerClientError,
-  });
+  };
+}
+
+/** Builds the fastify app (routes registered, not listening yet). */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = options.logger.child(
+    { component: 'server' },
+    { redact: { paths: REDACTED_PATHS, censor: '***' } },
+  );
+  const app = fastify({ loggerInstance: logger, ...serverSettings(options) });
   installErrorHandlers(app);
 
   const batcher = new IngestBatcher({

@@ -1,6 +1,7 @@
 /**
  * Sends many HTTP POSTs with bounded concurrency over keep-alive connections (undici Pool) and records each
- * status and latency. Used by the end-to-end crash test and bench/ingest.ts, so both measure the same way.
+ * status and latency, for tests that need many real requests (ingest, the end-to-end crash test). Benchmarks
+ * use their own lean load generator (bench/load-generator.ts), and {@link percentile} from here.
  */
 import { Pool } from 'undici';
 

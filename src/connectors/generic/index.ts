@@ -1,7 +1,7 @@
 /**
  * The `generic` connector: a signed-webhook source for systems without a dedicated connector. Any system
- * that can send an HTTP POST with an HMAC signature can feed crmsync's flows through it; the tests, the demo
- * and the ingest benchmark use it too.
+ * that can send an HTTP POST with an HMAC signature can feed crmsync's flows through it; the tests and the
+ * demo use it too.
  *
  * ## Configuration
  * ```ts
