@@ -7,7 +7,9 @@
  *   on one side is added on the other, removed on one side and untouched on the other is removed, removed on
  *   one side and changed (or added) on the other is a conflict settled by the policy;
  * - which item is primary is one more slot (the primary item's key), so after the merge at most one item per
- *   side carries the flag; a primary key whose item is not in a side's set leaves that side without a primary.
+ *   side carries the flag; a primary key whose item is not in a side's set leaves that side without a primary,
+ *   and a side or base whose primary item the merge removes counts as having no primary (removing the primary
+ *   item is not by itself a change of the primary; setting a new primary is).
  * The spelling of an item's value is each side's own; an item new to a side takes the spelling it came with.
  */
 import type { JsonObject, JsonValue } from '../types.ts';
@@ -96,9 +98,14 @@ export function mergeCollection(
     }
   }
 
+  // A side or base whose primary item is gone after the merge counts as having none: a set can only hold a
+  // primary it has an item for, so a parked primary conflict keeps exactly the base it compared against.
   const primary = mergeOne(
     { field: spec.name, attribute: spec.primaryAttribute ?? '' },
-    mapSlots((position) => primaryKey(maps[position], spec)),
+    mapSlots((position) => {
+      const key = primaryKey(maps[position], spec);
+      return key !== null && merged[position].has(key) ? key : null;
+    }),
   );
   const spell = (position: Position, key: string): string =>
     SPELLING_ORDER[position].map((from) => maps[from].get(key)?.value).find((value) => value !== undefined)!;
@@ -148,12 +155,16 @@ function attributeNames(attributes: CollectionSlots<JsonObject | null>): string[
   return [...new Set(POSITIONS.flatMap((position) => Object.keys(attributes[position] ?? {})))].sort();
 }
 
-/** A side keeps its own order; items new to it follow in the other side's order, then in the bases' order. */
+/**
+ * A side keeps its own order; items new to it follow in the other side's order. A base is in key order: its
+ * order means nothing, and a fixed one makes equal bases equal as JSON.
+ */
 function orderedKeys(
   position: Position,
   maps: CollectionSlots<ItemsByKey>,
   merged: ReadonlyMap<string, JsonObject>,
 ): string[] {
+  if (position === 'baseA' || position === 'baseB') return [...merged.keys()].sort();
   const keys = new Set(SPELLING_ORDER[position].flatMap((from) => [...maps[from].keys()]));
   return [...keys].filter((key) => merged.has(key));
 }
