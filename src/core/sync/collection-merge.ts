@@ -57,6 +57,14 @@ const SPELLING_ORDER: CollectionSlots<readonly Position[]> = {
   baseB: ['b', 'a', 'baseB', 'baseA'],
 };
 
+/** Merges one slot and records its conflict, if any, at the given location. */
+type SlotMerger = (location: ConflictLocation, values: SlotValues) => SlotOutcome;
+
+/** Merged attributes by key, per position (a side's set, a side's base). */
+type MergedItems = CollectionSlots<Map<string, JsonObject>>;
+
+const NO_PRIMARY: SlotOutcome = { a: null, b: null, baseA: null, baseB: null };
+
 /** Merges one collection field. */
 export function mergeCollection(
   lists: CollectionSlots<readonly CollectionItem[]>,
@@ -64,49 +72,16 @@ export function mergeCollection(
   times: ChangeTimes,
 ): CollectionOutcome {
   const maps = mapSlots((position) => itemsByKey(lists[position], spec));
-  const merged = mapSlots(() => new Map<string, JsonObject>());
   const conflicts: MergeConflict[] = [];
-  const mergeOne = (location: ConflictLocation, values: SlotValues): SlotOutcome => {
+  const merge: SlotMerger = (location, values) => {
     const outcome = mergeSlot(values, spec, times);
     const conflict = conflictOf(location, outcome, values, spec);
     if (conflict !== undefined) conflicts.push(conflict);
     return outcome;
   };
+  const merged = mergeItems(maps, spec, merge);
+  const primary = mergePrimary(maps, merged, spec, merge);
 
-  for (const key of [...allKeys(maps)].sort()) {
-    const attributes = mapSlots((position) => {
-      const item = maps[position].get(key);
-      return item === undefined ? null : mergedAttributes(item, spec);
-    });
-    if (attributes.a !== null && attributes.b !== null) {
-      const next = mapSlots((): JsonObject => ({}));
-      for (const name of attributeNames(attributes)) {
-        const outcome = mergeOne(
-          { field: spec.name, item: key, attribute: name },
-          mapSlots((position) => attributes[position]?.[name] ?? null),
-        );
-        for (const position of POSITIONS)
-          if (outcome[position] !== null) next[position][name] = outcome[position];
-      }
-      for (const position of POSITIONS) merged[position].set(key, next[position]);
-    } else {
-      const outcome = mergeOne({ field: spec.name, item: key }, attributes);
-      for (const position of POSITIONS) {
-        const kept = outcome[position];
-        if (kept !== null) merged[position].set(key, kept as JsonObject);
-      }
-    }
-  }
-
-  // A side or base whose primary item is gone after the merge counts as having none: a set can only hold a
-  // primary it has an item for, so a parked primary conflict keeps exactly the base it compared against.
-  const primary = mergeOne(
-    { field: spec.name, attribute: spec.primaryAttribute ?? '' },
-    mapSlots((position) => {
-      const key = primaryKey(maps[position], spec);
-      return key !== null && merged[position].has(key) ? key : null;
-    }),
-  );
   const spell = (position: Position, key: string): string =>
     SPELLING_ORDER[position].map((from) => maps[from].get(key)?.value).find((value) => value !== undefined)!;
   const build = (position: Position, primaryOf: JsonValue): CollectionItem[] =>
@@ -124,6 +99,61 @@ export function mergeCollection(
     baseB: build('baseB', parked ? primary.baseB : primaryIn(b, spec)),
     conflicts,
   };
+}
+
+/** Merges every item: per attribute where both sides have it, else its presence. */
+function mergeItems(
+  maps: CollectionSlots<ItemsByKey>,
+  spec: CollectionFieldSpec,
+  merge: SlotMerger,
+): MergedItems {
+  const merged = mapSlots(() => new Map<string, JsonObject>());
+  for (const key of [...allKeys(maps)].sort()) {
+    const attributes = mapSlots((position) => {
+      const item = maps[position].get(key);
+      return item === undefined ? null : mergedAttributes(item, spec);
+    });
+    if (attributes.a !== null && attributes.b !== null) {
+      const next = mapSlots((): JsonObject => ({}));
+      for (const name of attributeNames(attributes)) {
+        const outcome = merge(
+          { field: spec.name, item: key, attribute: name },
+          mapSlots((position) => attributes[position]?.[name] ?? null),
+        );
+        for (const position of POSITIONS)
+          if (outcome[position] !== null) next[position][name] = outcome[position];
+      }
+      for (const position of POSITIONS) merged[position].set(key, next[position]);
+    } else {
+      const outcome = merge({ field: spec.name, item: key }, attributes);
+      for (const position of POSITIONS) {
+        const kept = outcome[position];
+        if (kept !== null) merged[position].set(key, kept as JsonObject);
+      }
+    }
+  }
+  return merged;
+}
+
+/**
+ * Merges which item is primary. A side or base whose primary item is gone after the item merge counts as
+ * having none: a set can only hold a primary it has an item for, so a parked primary conflict keeps exactly
+ * the base it compared against.
+ */
+function mergePrimary(
+  maps: CollectionSlots<ItemsByKey>,
+  merged: MergedItems,
+  spec: CollectionFieldSpec,
+  merge: SlotMerger,
+): SlotOutcome {
+  if (spec.primaryAttribute === undefined) return NO_PRIMARY;
+  return merge(
+    { field: spec.name, attribute: spec.primaryAttribute },
+    mapSlots((position) => {
+      const key = primaryKey(maps[position], spec);
+      return key !== null && merged[position].has(key) ? key : null;
+    }),
+  );
 }
 
 /** The item operations that turn `current` into `next`. */
