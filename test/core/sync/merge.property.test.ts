@@ -17,7 +17,7 @@ import { testSeed } from '../../contract/seeded-random.ts';
 import { emails, json, mergeAndApply, scalar, shape, synced } from './fixtures.ts';
 
 const SEED = testSeed(20_261_204);
-const RUNS = 400;
+const RUNS = 1_000;
 const SCALARS = ['name', 'phone', 'owner', 'note'];
 
 const policy: fc.Arbitrary<ConflictPolicy> = fc.constantFrom<ConflictPolicy>(
@@ -175,6 +175,38 @@ describe('three-way merge properties', () => {
           );
           for (const side of [merged.a, merged.b])
             assert.deepEqual(shape(side, fields[0]!), { items: expected, primary: null });
+        },
+      ),
+    );
+  });
+
+  it('leaves both sides agreeing on every field after edits on both sides, except where a conflict is parked', (t) => {
+    check(
+      t,
+      fc.property(
+        fieldsArb,
+        recordArb,
+        recordArb,
+        recordArb,
+        timesArb,
+        (fields, raw, editA, editB, times) => {
+          const start = synced(fields, raw);
+          const merged = mergeAndApply({
+            fields,
+            a: { ...start, ...editA },
+            b: { ...start, ...editB },
+            base: { a: start, b: start },
+            times,
+          });
+          const parked = new Set(
+            merged.result.conflicts
+              .filter((conflict) => conflict.outcome === 'parked')
+              .map(({ field }) => field),
+          );
+          for (const spec of fields) {
+            if (!parked.has(spec.name))
+              assert.deepEqual(shape(merged.a, spec), shape(merged.b, spec), spec.name);
+          }
         },
       ),
     );
