@@ -15,7 +15,7 @@ import { fastify } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { Agent } from 'undici';
 import { pino } from 'pino';
-import { ConfigError } from '../../../src/core/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import {
   FaultInjector,
   RequestStats,
@@ -29,10 +29,10 @@ import {
   redactTargetUrl,
   registerFaultRoutes,
   registerRequestCountRoutes,
-} from '../../../src/simulators/kit/index.ts';
-import { eventually } from '../../support/eventually.ts';
-import { simAdmin, simAdminRequest, simRequestCounts } from '../../support/sim-admin.ts';
-import { makeTempDir } from '../../support/temp-dir.ts';
+} from '../../src/simulators/kit/index.ts';
+import { eventually } from '../support/eventually.ts';
+import { simAdmin, simAdminRequest, simRequestCounts } from '../support/sim-admin.ts';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
