@@ -220,13 +220,20 @@ export interface EchoMatch {
 /**
  * What the engine itself wrote, so the webhook echo of its own write is recognised without an API call.
  *
- * An entry lives through up to three states. **intent**: recorded by {@link recordIntents} in its own
- * durable step right before the vendor write, so a crash after the write still knows what was written.
+ * An entry goes through these states. **intent**: recorded by {@link recordIntents} in its own durable
+ * step right before the vendor write, so a crash after the write still knows what was written.
  * **confirmed**: the outcome commit of the run that wrote it ({@link OutcomeCommit.confirm}) adds the
- * version token the write returned. **consumed**: a later run matched an echo with it
- * ({@link matchEcho}) and its outcome commit consumed it ({@link OutcomeCommit.consume}); it never matches
- * again. Intents and confirmed entries are *open* and match echoes; a crashed run's intent stays open, so
- * the echo of its write is still recognised (by field and value hash: the version was never learnt).
+ * version token the write returned. **consumed**: a later run matched an echo with it ({@link matchEcho})
+ * and its outcome commit consumed it ({@link OutcomeCommit.consume}); it never matches again.
+ * **superseded**: an outcome commit saved the link of its record ({@link OutcomeCommit.link}) without
+ * confirming it: the new base snapshots account for it. Intents and confirmed entries are *open* and match
+ * echoes; a crashed run's intent stays open until the next link save, so the echo of its write is still
+ * recognised (by field and value hash: the version was never learnt).
+ *
+ * Why superseding: an open entry older than the base snapshot is a trap. We wrote "Acme"; a user sets "Foo"
+ * (synced), then "Acme" again: that webhook matches the old entry by field and hash and would be skipped
+ * as our echo, losing the edit. Closed entries cost nothing of the kind: a late echo of a superseded write
+ * is read and merged, equals the base snapshot, and writes nothing.
  *
  * Duplicates: a redelivery of the same vendor event never reaches the ledger (the queue drops it by its
  * event id). A second, distinct event with the same values after the echo was consumed is treated as a real
@@ -277,7 +284,8 @@ export interface OutcomeCommit {
   readonly fence?: LockFence;
   /**
    * The link as the run leaves it: base snapshots, version tokens, status, retry count, last error. An
-   * update must carry the `expectedRevision` the run read, so a concurrent save is detected.
+   * update must carry the `expectedRevision` the run read, so a concurrent save is detected. Saving it
+   * supersedes every open ledger entry of its two records but those of `confirm` (see {@link WriteLedger}).
    */
   readonly link?: LinkWrite;
   /** Intents of this run whose vendor write succeeded, now confirmed with the version the write returned. */

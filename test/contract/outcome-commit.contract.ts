@@ -138,6 +138,28 @@ export function defineOutcomeCommitContract(adapter: string, factory: ContractBa
       assert.equal((await backend.queue.get(jobId))?.state, 'COMPLETED');
     });
 
+    it('supersedes the older open entries of the link’s records, keeping the ones it confirms', async (t) => {
+      const { backend, clock, end } = await setup(t);
+      // We wrote "Acme" to Advoware earlier; its echo never came.
+      await backend.store.ledger.record([
+        {
+          ref: ADVO,
+          field: 'name',
+          valueHash: valueHash('Acme'),
+          version: 'rowid-1',
+          runId: 'old',
+          writtenAt: 0,
+        },
+      ]);
+      clock.advance(1);
+      assert.equal(await backend.attempts.end(end()), 'settled');
+      // A user edit back to "Acme" is a real change now, not our echo.
+      const name = (value: string) => ({ fields: { name: valueHash(value) } });
+      assert.equal(await backend.store.ledger.matchEcho(ADVO, name('Acme')), null);
+      assert.equal(await backend.store.ledger.matchEcho(ADVO, { version: 'rowid-1', fields: {} }), null);
+      assert.equal((await backend.store.ledger.matchEcho(ADVO, name('Acme GmbH')))?.by, 'fields');
+    });
+
     it('creates a link in the commit when it has no id', async (t) => {
       const { backend, end } = await setup(t);
       const other: RecordRef = { ...ESPO, id: 'e2' };

@@ -103,7 +103,9 @@ export class SqliteJobAttempts implements JobAttempts {
     try {
       if (commit.fence !== undefined) this.#locks.checkFenceSync(commit.fence.key, commit.fence.fence);
       if (commit.link !== undefined) this.#links.saveSync(commit.link);
-      this.#ledger.settleSync(commit.confirm ?? [], commit.consume ?? [], this.#clock.now());
+      const supersede = commit.link === undefined ? [] : [commit.link.a.ref, commit.link.b.ref];
+      const ledger = { confirm: commit.confirm ?? [], consume: commit.consume ?? [], supersede };
+      this.#ledger.settleSync(ledger, this.#clock.now());
       return null;
     } catch (error) {
       if (error instanceof CrmsyncError && !(error instanceof StorageError)) return error;

@@ -44,10 +44,15 @@ const SQL = {
          WHERE ref_connection = ? AND ref_entity_type = ? AND ref_id = ? AND written_at >= ?
          ORDER BY written_at DESC, id DESC`,
   open: `SELECT id, field, value_hash, version, run_id FROM write_ledger
-         WHERE ref_connection = ? AND ref_entity_type = ? AND ref_id = ? AND state <> 'consumed'
+         WHERE ref_connection = ? AND ref_entity_type = ? AND ref_id = ? AND state IN ('intent', 'confirmed')
          ORDER BY written_at DESC, id DESC`,
   confirm: `UPDATE write_ledger SET state = 'confirmed', version = ? WHERE id = ? AND state = 'intent'`,
-  consume: `UPDATE write_ledger SET state = 'consumed', consumed_at = ? WHERE id = ? AND state <> 'consumed'`,
+  consume: `UPDATE write_ledger SET state = 'consumed', closed_at = ?
+            WHERE id = ? AND state IN ('intent', 'confirmed')`,
+  // Every open entry of a record but those a commit just confirmed (their ids are excluded by json_each).
+  supersede: `UPDATE write_ledger SET state = 'superseded', closed_at = ?
+              WHERE ref_connection = ? AND ref_entity_type = ? AND ref_id = ? AND state IN ('intent', 'confirmed')
+                AND id NOT IN (SELECT value FROM json_each(?))`,
   // One batch (see SqliteDatabase.deleteInBatches).
   prune: `DELETE FROM write_ledger WHERE id IN (SELECT id FROM write_ledger WHERE written_at < ? LIMIT ?)`,
 } as const;
@@ -99,16 +104,28 @@ export class SqliteWriteLedger implements WriteLedger {
   }
 
   /**
-   * Confirms intents and consumes matched entries, inside the caller's transaction. Throws StaleWriteError
-   * when an entry is no longer in the state the run found it in (another run consumed it, or it was pruned).
+   * Confirms intents, consumes matched entries, and supersedes the other open entries of `supersede` (the
+   * records of a saved link), inside the caller's transaction. Throws StaleWriteError when an entry is no
+   * longer in the state the run found it in (another run consumed it, or it was pruned).
    */
-  settleSync(confirm: readonly LedgerConfirmation[], consume: readonly string[], now: number): void {
-    for (const { id, version } of confirm) {
+  settleSync(
+    changes: {
+      readonly confirm: readonly LedgerConfirmation[];
+      readonly consume: readonly string[];
+      readonly supersede: readonly RecordRef[];
+    },
+    now: number,
+  ): void {
+    for (const { id, version } of changes.confirm) {
       if (this.#db.run(SQL.confirm, version ?? null, rowIdOf(id)).changes !== 1)
         throw goneError(id, 'intent');
     }
-    for (const id of consume) {
+    for (const id of changes.consume) {
       if (this.#db.run(SQL.consume, now, rowIdOf(id)).changes !== 1) throw goneError(id, 'open entry');
+    }
+    const kept = JSON.stringify(changes.confirm.map(({ id }) => rowIdOf(id)));
+    for (const ref of changes.supersede) {
+      this.#db.run(SQL.supersede, now, ref.connection, ref.entityType, ref.id, kept);
     }
   }
 

@@ -212,14 +212,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'ledger intents and lock fences',
     sql: `
       -- Ledger entries are intents before the vendor write, confirmed by the outcome commit, consumed once
-      -- they matched an echo (see WriteLedger). Entries from before this migration were written after the
-      -- vendor write: confirmed.
+      -- they matched an echo, superseded when a later link save accounts for them (see WriteLedger).
+      -- Entries from before this migration were written after the vendor write: confirmed.
       ALTER TABLE write_ledger ADD COLUMN state TEXT NOT NULL DEFAULT 'confirmed'
-        CHECK (state IN ('intent', 'confirmed', 'consumed'));
-      ALTER TABLE write_ledger ADD COLUMN consumed_at INTEGER;
-      -- Echo matching reads the open entries of one record.
-      CREATE INDEX write_ledger_open_by_ref ON write_ledger (ref_connection, ref_entity_type, ref_id)
-        WHERE state <> 'consumed';
+        CHECK (state IN ('intent', 'confirmed', 'consumed', 'superseded'));
+      ALTER TABLE write_ledger ADD COLUMN closed_at INTEGER;
+      -- Echo matching reads the open entries of one record, newest first.
+      CREATE INDEX write_ledger_open_by_ref ON write_ledger (ref_connection, ref_entity_type, ref_id, written_at)
+        WHERE state IN ('intent', 'confirmed');
 
       -- The last fence issued per lock key (Locks.acquireFenced). Never pruned: a reset counter would let a
       -- stalled holder's old fence pass again. One small row per fenced key (per link).
