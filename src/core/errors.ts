@@ -109,6 +109,21 @@ export class StaleWriteError extends CrmsyncError {
   }
 }
 
+/**
+ * An outcome commit carried the fence of a lock for which a newer fence was issued since: its holder lost
+ * the lock (stalled past the TTL) and another holder took it, so the commit is refused. Retryable: the job
+ * runs again, under the lock, on fresh data.
+ */
+export class FenceStaleError extends CrmsyncError {
+  constructor(key: string, fence: number, current: number | null) {
+    super(
+      'LOCK_FENCE_STALE',
+      `The lock ${key} was taken by another holder (fence ${current ?? 'none'}, ours ${fence}); the outcome was not committed.`,
+      { retryable: true, httpStatus: 409, details: { key, fence, current } },
+    );
+  }
+}
+
 /** A backend (store, queue, locks) failed or is unreachable. Retryable. */
 export class StorageError extends CrmsyncError {
   constructor(message: string, cause?: unknown) {

@@ -8,6 +8,7 @@ import type { FieldChange } from '../core/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { LeasedJob } from '../ports/queue.ts';
+import type { OutcomeCommit } from '../ports/store.ts';
 
 /** Display names a run learns while it works (written to the run history before the run finishes). */
 export interface RunNames {
@@ -50,15 +51,24 @@ export interface RunContext {
 
 /**
  * How a run ended when the handler returned normally. `CONFLICT` means the run parked a conflict and finished
- * the rest of its work; the job is done either way. A handler that throws makes the run FAILED instead.
+ * the rest of its work; the job is done either way. A handler that throws makes the run FAILED instead;
+ * one that returns `FAILED` does the same (retry or DEAD by the error's `retryable` flag) and can still
+ * commit state with it (the link's status, retry count and last error).
+ *
+ * `commit` is what the store must commit with the run's outcome, in the same store operation
+ * (`JobAttempts.end`): the link, the ledger intents to confirm and the entries to consume, checked against
+ * the fence of the run's per-link lock. If the store refuses it (stale fence or revision), nothing of it is
+ * stored and the run ends FAILED with the store's retryable error instead: the job runs again.
  */
 export type HandlerResult =
   | {
       readonly outcome: 'COMPLETED' | 'CONFLICT';
       readonly reason?: string;
       readonly changes?: readonly FieldChange[];
+      readonly commit?: OutcomeCommit;
     }
-  | { readonly outcome: 'SKIPPED'; readonly reason: string };
+  | { readonly outcome: 'SKIPPED'; readonly reason: string; readonly commit?: OutcomeCommit }
+  | { readonly outcome: 'FAILED'; readonly error: unknown; readonly commit?: OutcomeCommit };
 
 /**
  * Does the work of one job. Must be idempotent: a job can run again after a lost lease or a crash.

@@ -19,7 +19,7 @@ import type { BegunAttempt, JobAttempts, JobSettlement } from '../ports/backend.
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { LeasedJob, Queue } from '../ports/queue.ts';
-import type { RunFinish, Store } from '../ports/store.ts';
+import type { OutcomeCommit, RunFinish, Store } from '../ports/store.ts';
 import type { HandlerRegistry, HandlerResult, RunContext, RunNames } from './handlers.ts';
 import { withinRun } from './run-scope.ts';
 
@@ -315,8 +315,10 @@ export class WorkerPool {
   }
 
   /**
-   * Records the run's outcome and settles the job in one step (complete, fail with retry or DEAD, release);
-   * when the lease is gone, records only the run and leaves the job to the queue's lease recovery.
+   * Records the run's outcome, commits what the handler returned to commit with it (link, ledger) and
+   * settles the job in one step (complete, fail with retry or DEAD, release); when the lease is gone,
+   * records only the run and leaves the job to the queue's lease recovery; when the store refuses the
+   * commit (stale fence or revision), the run ends FAILED and the job retries.
    */
   async #conclude(job: LeasedJob, run: StartedRun, outcome: HandlerOutcome, tally: RunTally): Promise<void> {
     const { logger } = this.#options;
@@ -342,12 +344,12 @@ export class WorkerPool {
       return;
     }
 
-    const { result, settlement } = settlementOf(outcome);
-    if ('error' in outcome) {
-      const { code, message, retryable } = describeError(outcome.error);
+    const { result, settlement, commit } = settlementOf(outcome);
+    if (settlement.kind === 'fail') {
+      const { error, retryable } = settlement.failure;
       logger.warn(
-        { jobId: job.id, runId: run.id, flow: job.flow, attempt: job.attempts, code, retryable },
-        `run failed: ${message}`,
+        { jobId: job.id, runId: run.id, flow: job.flow, attempt: job.attempts, code: error.code, retryable },
+        `run failed: ${error.message}`,
       );
     }
     const ended = await this.#options.attempts.end({
@@ -356,11 +358,21 @@ export class WorkerPool {
       runId: run.id,
       run: finish(result),
       job: settlement,
+      ...(commit !== undefined && { commit }),
     });
     if (ended === 'lease-lost') {
       logger.warn(
         { jobId: job.id, runId: run.id },
         'lease lost before the outcome was recorded: result discarded',
+      );
+      this.#observe(job.flow, run, 'FAILED', finishedAt);
+      return;
+    }
+    if (ended === 'refused') {
+      // A newer lock holder or another writer got there first; the job retries on fresh data.
+      logger.warn(
+        { jobId: job.id, runId: run.id, flow: job.flow, attempt: job.attempts },
+        'outcome commit refused (stale lock fence or link revision): nothing committed, the run failed and the job retries',
       );
       this.#observe(job.flow, run, 'FAILED', finishedAt);
       return;
@@ -467,23 +479,15 @@ function leaseIsGone(reason: unknown): boolean {
   return reason instanceof LeaseLostError || reason instanceof LeaseExpiredError;
 }
 
-/** The run's outcome and how the job is settled, for a handler that returned, threw, or was shut down. */
+/**
+ * The run's outcome, how the job is settled and what the store commits with them, for a handler that
+ * returned, threw, or was shut down.
+ */
 function settlementOf(outcome: HandlerOutcome): {
   result: Omit<RunFinish, 'finishedAt' | 'apiCalls'>;
   settlement: JobSettlement;
+  commit?: OutcomeCommit;
 } {
-  if ('result' in outcome) {
-    const { result } = outcome;
-    const skipped = result.outcome === 'SKIPPED';
-    return {
-      result: {
-        outcome: result.outcome,
-        reason: result.reason ?? null,
-        changes: skipped ? [] : (result.changes ?? []),
-      },
-      settlement: { kind: 'complete', state: skipped ? 'SKIPPED' : 'COMPLETED' },
-    };
-  }
   if ('aborted' in outcome) {
     // Shutdown deadline: give the job back without counting the attempt.
     return {
@@ -491,7 +495,27 @@ function settlementOf(outcome: HandlerOutcome): {
       settlement: { kind: 'release' },
     };
   }
-  const { error } = outcome;
+  if ('error' in outcome) return failureOf(outcome.error);
+  const { result } = outcome;
+  const commit = result.commit === undefined ? {} : { commit: result.commit };
+  if (result.outcome === 'FAILED') return { ...failureOf(result.error), ...commit };
+  const skipped = result.outcome === 'SKIPPED';
+  return {
+    result: {
+      outcome: result.outcome,
+      reason: result.reason ?? null,
+      changes: skipped ? [] : (result.changes ?? []),
+    },
+    settlement: { kind: 'complete', state: skipped ? 'SKIPPED' : 'COMPLETED' },
+    ...commit,
+  };
+}
+
+/** A FAILED run and the job's failure for `error`: retry or DEAD by its flag, after its Retry-After. */
+function failureOf(error: unknown): {
+  result: Omit<RunFinish, 'finishedAt' | 'apiCalls'>;
+  settlement: JobSettlement;
+} {
   const { code, message, retryable } = describeError(error);
   const retryAfterMs = error instanceof CrmsyncError ? error.retryAfterMs : undefined;
   return {

@@ -1,6 +1,6 @@
 import type { Locks } from './locks.ts';
 import type { DequeueRequest, JobFailure, LeasedJob, Queue } from './queue.ts';
-import type { RunFinish, Store } from './store.ts';
+import type { OutcomeCommit, RunFinish, Store } from './store.ts';
 
 /**
  * One storage backend: the store, the queue and the locks it serves. SQLite serves all three from one file;
@@ -31,6 +31,14 @@ export interface Backend {
  * second (a crash in between re-runs a finished run's job, which handlers tolerate: they are idempotent).
  * Its queue reports the jobs whose expired leases it recovered, and the open runs of those jobs are ended
  * then (at least once), since the run store cannot join the queue's transaction.
+ *
+ * An `end` that carries an {@link OutcomeCommit} commits it with the run's outcome. One database does the
+ * fence check, the link, the ledger changes, the run and the settlement in one transaction. A split backend
+ * does everything but the settlement in one transaction of its store (the fence counter lives there, see
+ * `Locks.acquireFenced`), after checking the lease with a heartbeat, and settles the job second. A crash in
+ * between re-runs a job whose outcome is already stored; the re-run reads both sides, merges against the
+ * committed base snapshots, finds nothing to write and ends COMPLETED or SKIPPED. A lease lost between the
+ * heartbeat and the store transaction cannot hurt the link: the fence and the revision guard it.
  */
 export interface JobAttempts {
   /**
@@ -41,12 +49,25 @@ export interface JobAttempts {
   begin(request: DequeueRequest): Promise<BegunAttempt | null>;
 
   /**
-   * Records the outcome of the attempt's run and settles its job as `end.job` says, in one operation.
-   * Returns `lease-lost` when the lease no longer holds: the job is then left to whoever owns it now, and the
-   * run is recorded only if nothing ended it yet (lease recovery does), as FAILED with `QUEUE_LEASE_LOST`.
+   * Records the outcome of the attempt's run, commits `end.commit` and settles its job as `end.job` says,
+   * in one operation. Returns:
+   * - `settled`: all of it is stored.
+   * - `refused`: the commit was refused with a typed error (stale fence, stale link revision, ledger entry
+   *   no longer open, see {@link OutcomeCommit}; or a link that does not exist): none of it is stored;
+   *   instead the run ended FAILED with that error and the job failed as for that error thrown by the
+   *   handler (the stale errors are retryable: retry with backoff, or DEAD after the last attempt). Retrying is
+   *   safe although the vendor write already happened: the retry reads the vendor's current values, its
+   *   merge finds them equal on both sides and writes nothing, and commits the link it could not commit.
+   * - `lease-lost`: the lease no longer holds: nothing of the commit is stored, the job is left to whoever
+   *   owns it now, and the run is recorded only if nothing ended it yet (lease recovery does), as FAILED with
+   *   `QUEUE_LEASE_LOST`.
+   * A backend failure (StorageError) rejects, with nothing stored.
    */
-  end(end: AttemptEnd): Promise<'settled' | 'lease-lost'>;
+  end(end: AttemptEnd): Promise<AttemptEndResult>;
 }
+
+/** What became of {@link JobAttempts.end}. */
+export type AttemptEndResult = 'settled' | 'refused' | 'lease-lost';
 
 /** A job leased by {@link JobAttempts.begin} and the run recorded for it. */
 export interface BegunAttempt {
@@ -67,4 +88,6 @@ export interface AttemptEnd {
   readonly runId: string;
   readonly run: RunFinish;
   readonly job: JobSettlement;
+  /** What the store commits with the outcome (link, ledger), checked against the run's lock fence. */
+  readonly commit?: OutcomeCommit;
 }

@@ -1,4 +1,5 @@
 import type { FieldChange, JsonObject, JsonValue, RecordRef, RunOutcome } from '../core/types.ts';
+import type { LockFence } from './locks.ts';
 
 /**
  * Durable state of the engine other than the queue: run history, links of sync flows, the write ledger,
@@ -188,14 +189,109 @@ export interface LedgerEntry {
   readonly writtenAt: number;
 }
 
-/** What the engine itself wrote, so the webhook echo of its own write is recognised without an API call. */
+/** A field the engine is about to write ({@link WriteLedger.recordIntents}): an entry without its version yet. */
+export type LedgerIntent = Omit<LedgerEntry, 'version'>;
+
+/** An intent whose vendor write succeeded, with the version token that write returned (null if none). */
+export interface LedgerConfirmation {
+  /** Id returned by {@link WriteLedger.recordIntents}. */
+  readonly id: string;
+  readonly version: string | null;
+}
+
+/** What a change event says about a record, asked of {@link WriteLedger.matchEcho}. */
+export interface EchoQuery {
+  /** The record's version token after the change, when the event carries one. */
+  readonly version?: string | null;
+  /** Every field the event changed (in the ledger's field names) -> hash of its new value. */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** Open ledger entries that explain a change event as the echo of the engine's own write. */
+export interface EchoMatch {
+  /** `version`: a confirmed entry carries the event's version token; `fields`: every field and hash matched. */
+  readonly by: 'version' | 'fields';
+  /** The entries that matched; consume them in the run's outcome commit ({@link OutcomeCommit.consume}). */
+  readonly entryIds: readonly string[];
+  /** The runs that wrote them. */
+  readonly runIds: readonly string[];
+}
+
+/**
+ * What the engine itself wrote, so the webhook echo of its own write is recognised without an API call.
+ *
+ * An entry goes through these states. **intent**: recorded by {@link recordIntents} in its own durable
+ * step right before the vendor write, so a crash after the write still knows what was written.
+ * **confirmed**: the outcome commit of the run that wrote it ({@link OutcomeCommit.confirm}) adds the
+ * version token the write returned. **consumed**: a later run matched an echo with it ({@link matchEcho})
+ * and its outcome commit consumed it ({@link OutcomeCommit.consume}); it never matches again.
+ * **superseded**: an outcome commit saved the link of its record ({@link OutcomeCommit.link}) without
+ * confirming it: the new base snapshots account for it. Intents and confirmed entries are *open* and match
+ * echoes; a crashed run's intent stays open until the next link save, so the echo of its write is still
+ * recognised (by field and value hash: the version was never learnt).
+ *
+ * Why superseding: an open entry older than the base snapshot is a trap. We wrote "Acme"; a user sets "Foo"
+ * (synced), then "Acme" again: that webhook matches the old entry by field and hash and would be skipped
+ * as our echo, losing the edit. Closed entries cost nothing of the kind: a late echo of a superseded write
+ * is read and merged, equals the base snapshot, and writes nothing.
+ *
+ * Duplicates: a redelivery of the same vendor event never reaches the ledger (the queue drops it by its
+ * event id). A second, distinct event with the same values after the echo was consumed is treated as a real
+ * change: the run reads and merges it, finds the values equal to its base snapshot and writes nothing. So
+ * consumption costs at most one read, never a wrong write, while an entry that matched forever would hide a
+ * real edit back to the value we wrote.
+ */
 export interface WriteLedger {
-  /** Records entries (one per field written). */
+  /** Records confirmed entries (one per field written) in one step; for writes recorded after the fact. */
   record(entries: readonly LedgerEntry[]): Promise<void>;
-  /** Entries for `ref` written at or after `since` (epoch ms), newest first. */
+  /**
+   * Records intents, durably, in one step before the vendor write; returns their ids in input order, to
+   * confirm in the run's outcome commit.
+   */
+  recordIntents(intents: readonly LedgerIntent[]): Promise<string[]>;
+  /**
+   * The open entries of `ref` that explain the change as our own echo, or null (a pure read: consumption is
+   * part of the outcome commit). By version first: the confirmed entries whose version token equals
+   * `query.version` (the vendor says the record is exactly the version our write produced). Otherwise by
+   * fields: every field of `query.fields` has an open entry with that field and value hash (the newest one
+   * per field); one field we did not write, or wrote differently, means someone else changed the record,
+   * and there is no match. An empty `fields` without a version match is no match.
+   */
+  matchEcho(ref: RecordRef, query: EchoQuery): Promise<EchoMatch | null>;
+  /** Entries for `ref` written at or after `since` (epoch ms), newest first, in every state. */
   find(ref: RecordRef, since: number): Promise<LedgerEntry[]>;
   /** Deletes entries written before `olderThan`, in bounded batches. Returns how many. */
   prune(olderThan: number): Promise<number>;
+}
+
+// ------------------------------------------------------------------------------------- outcome commit
+
+/**
+ * What a run commits together with its outcome and its job's settlement, in one store operation
+ * (`JobAttempts.end`): all of it lands, or none of it does.
+ *
+ * The commit is refused, and nothing of it (nor the run's outcome as the handler reported it, nor the job's
+ * settlement) is stored, when `fence` is stale (`LOCK_FENCE_STALE`), `link` is stale (`STALE_WRITE`: the
+ * stored revision differs from `expectedRevision`, or a create finds the record linked already), or a
+ * ledger entry to confirm or consume is no longer open (`STALE_WRITE`: another run consumed it). The run
+ * then ends FAILED with that error and the job fails with retry, as a thrown error would.
+ */
+export interface OutcomeCommit {
+  /**
+   * The per-link lock's fence the run holds (`Locks.acquireFenced`); checked first. Omit it only for work
+   * that holds no lock.
+   */
+  readonly fence?: LockFence;
+  /**
+   * The link as the run leaves it: base snapshots, version tokens, status, retry count, last error. An
+   * update must carry the `expectedRevision` the run read, so a concurrent save is detected. Saving it
+   * supersedes every open ledger entry of its two records but those of `confirm` (see {@link WriteLedger}).
+   */
+  readonly link?: LinkWrite;
+  /** Intents of this run whose vendor write succeeded, now confirmed with the version the write returned. */
+  readonly confirm?: readonly LedgerConfirmation[];
+  /** Entries of {@link EchoMatch.entryIds} this run matched; consumed, so they never match again. */
+  readonly consume?: readonly string[];
 }
 
 // ----------------------------------------------------------------------------------------- checkpoints

@@ -90,5 +90,34 @@ export function defineLocksContract(adapter: string, factory: ContractBackendFac
       assert.equal(await locks.acquire('held', TTL), null, 'the live lock survived the prune');
       assert.equal(await locks.release('held', held!), true);
     });
+
+    describe('fenced', () => {
+      it('issues a greater fence with every acquire of a key, independent per key', async (t) => {
+        const { locks, clock } = await open(t);
+        const first = await locks.acquireFenced('link:1', TTL);
+        assert.ok(first);
+        assert.equal(await locks.acquireFenced('link:1', TTL), null, 'held: no lock, no fence');
+        assert.equal(await locks.acquire('link:1', TTL), null, 'the fenced lock is a lock like any other');
+        clock.advance(TTL);
+        const second = await locks.acquireFenced('link:1', TTL);
+        assert.ok(second);
+        assert.ok(second.fence > first.fence, `${second.fence} > ${first.fence}`);
+        assert.equal(await locks.release('link:1', first.token), false, 'the lapsed token releases nothing');
+        assert.equal(await locks.release('link:1', second.token), true);
+        const other = await locks.acquireFenced('link:2', TTL);
+        assert.ok(other);
+        const third = await locks.acquireFenced('link:1', TTL);
+        assert.ok(third !== null && third.fence > second.fence, 'another key did not reset the counter');
+      });
+
+      it('never reuses a fence, not after the lock was pruned', async (t) => {
+        const { locks, clock } = await open(t);
+        const first = await locks.acquireFenced('link:1', TTL);
+        clock.advance(TTL);
+        assert.equal(await locks.prune(), 1);
+        const next = await locks.acquireFenced('link:1', TTL);
+        assert.ok(first !== null && next !== null && next.fence > first.fence);
+      });
+    });
   });
 }

@@ -5,51 +5,19 @@
  * else is lost. Runs on the real clock with a short lease, polling with a deadline (no fixed sleeps).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcessByStdio } from 'node:child_process';
-import { once } from 'node:events';
-import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { jobRecordKey } from '../../src/core/types.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import type { Job, Queue } from '../../src/ports/queue.ts';
 import { openWithClock } from './harness.ts';
 import type { ContractBackendFactory } from './harness.ts';
-import { HOLDING_MARKER } from './fixtures/crash-protocol.ts';
+import { CRASH_DEADLINE_MS as DEADLINE_MS, holdThenKill } from './crash-child.ts';
 import type { CrashWorkerSpec } from './fixtures/crash-protocol.ts';
 
-const WORKER = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
 const CHILD_LEASE_MS = 500;
 const OTHER_JOBS = 20;
-const DEADLINE_MS = 20_000;
 const VICTIM_KEY = jobRecordKey('crash', { connection: 'crm', entityType: 'Contact', id: 'victim' });
-
-/** Resolves with the job id once the child says it holds a job; rejects if it exits or times out first. */
-function waitForHolding(child: ChildProcessByStdio<null, Readable, Readable>): Promise<string> {
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`crash worker never held a job:\n${output}`)),
-      DEADLINE_MS,
-    );
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const match = new RegExp(`${HOLDING_MARKER} (\\S+)`).exec(output);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`crash worker exited (${code ?? signal}) before holding a job:\n${output}`));
-    });
-  });
-}
 
 /**
  * Dequeues and completes jobs until `victim` has been run again and nothing is due any more. Returns the ids
@@ -100,20 +68,8 @@ export function defineQueueCrashContract(factory: ContractBackendFactory): void 
       );
 
       const spec: CrashWorkerSpec = { ...opener, leaseMs: CHILD_LEASE_MS, workerId: 'crash-child' };
-      const child = spawn(process.execPath, ['--no-warnings', WORKER, JSON.stringify(spec)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const exited = once(child, 'exit');
-      t.after(async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await exited;
-      });
-
-      const heldId = await waitForHolding(child);
+      const heldId = await holdThenKill(t, spec);
       assert.equal(heldId, victim.jobId, 'the child took the oldest job');
-      child.kill('SIGKILL');
-      const [, signal] = (await exited) as [number | null, NodeJS.Signals | null];
-      assert.equal(signal, 'SIGKILL');
 
       const held = await queue.get(victim.jobId);
       assert.deepEqual([held?.state, held?.leaseOwner, held?.attempts], ['PROCESSING', 'crash-child', 1]);

@@ -71,6 +71,12 @@ it('runs list by outcome, since a time, flow, job or record walks an index in li
   await assertIndexed(db, 'record', () => runs.list({ ref: REF }));
 });
 
+it('matches an echo through the index of a record’s open ledger entries', async (t) => {
+  const { backend, ...db } = setup(t);
+  const { ledger } = backend.store;
+  await assertIndexed(db, 'echo', () => ledger.matchEcho(REF, { version: 'v1', fields: { name: 'h' } }));
+});
+
 it('counts jobs per state without reading the jobs', async (t) => {
   const { backend, ...db } = setup(t);
   await assertIndexed(db, 'counts', () => backend.queue.counts());

@@ -16,7 +16,10 @@ import { ManualClock } from '../support/manual-clock.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 import { defineAttemptsContract } from './attempts.contract.ts';
 import type { ContractBackendFactory } from './harness.ts';
+import { defineLedgerCrashContract } from './ledger-crash.contract.ts';
+import { defineLedgerContract } from './ledger.contract.ts';
 import { defineLocksContract } from './locks.contract.ts';
+import { defineOutcomeCommitContract } from './outcome-commit.contract.ts';
 import { defineQueueContract } from './queue.contract.ts';
 import { defineStoreContract } from './store.contract.ts';
 
@@ -42,6 +45,9 @@ defineQueueContract('sqlite', sqlite);
 defineLocksContract('sqlite', sqlite);
 defineStoreContract('sqlite', sqlite);
 defineAttemptsContract('sqlite', sqlite);
+defineLedgerContract('sqlite', sqlite);
+defineOutcomeCommitContract('sqlite', sqlite);
+defineLedgerCrashContract(sqlite);
 
 describe('SQLite backend', () => {
   /** A folder for this test, removed afterwards, and a tracker that closes the backends it opens. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { valueHash } from '../../src/core/canonical.ts';
 import { CrmsyncError, StorageError } from '../../src/core/errors.ts';
 import type { FieldChange } from '../../src/core/types.ts';
 import { createInspectHandler } from '../../src/engine/flows/inspect.ts';
@@ -246,6 +247,115 @@ describe('WorkerPool', () => {
       [3, 'COMPLETED', null],
     ]);
     assert.equal(runs.find((run) => run.attempt === 1)?.error?.message, 'vendor hiccup 1');
+  });
+
+  /** A link of Contact `id` with an EspoCRM account, and an intent of a write to the account. */
+  async function linkWithIntent(id: string) {
+    const account = { connection: 'espocrm', entityType: 'Account', id: `a${id}` };
+    const link = await backend.store.links.save({
+      flow: 'sync',
+      a: { ref: contact(id), base: { name: 'Acme' }, version: '1' },
+      b: { ref: account, base: { name: 'Acme' }, version: '7' },
+      status: 'clean',
+    });
+    const [intent] = await backend.store.ledger.recordIntents([
+      { ref: account, field: 'name', valueHash: valueHash('Acme GmbH'), runId: null, writtenAt: 0 },
+    ]);
+    return { link, account, intentId: intent! };
+  }
+
+  test("commits the handler's returned link and ledger changes with its run", async () => {
+    const { link, account, intentId } = await linkWithIntent('1');
+    handlers.register('sync', async (job) => {
+      const lock = await backend.locks.acquireFenced(`link:sync:${link.id}`, 30_000);
+      assert.ok(lock);
+      return {
+        outcome: 'COMPLETED',
+        commit: {
+          fence: { key: `link:sync:${link.id}`, fence: lock.fence },
+          link: {
+            ...link,
+            b: { ...link.b, base: { name: 'Acme GmbH' }, version: '8' },
+            expectedRevision: link.revision,
+          },
+          confirm: [{ id: intentId, version: '8' }],
+        },
+        changes: [{ ref: account, field: 'name', before: 'Acme', after: `Acme GmbH ${job.id}` }],
+      };
+    });
+    const jobId = await enqueue(backend.queue, 'sync', '1');
+    startPool();
+    await jobIn(backend.queue, jobId, 'COMPLETED');
+    const run = await onlyRun(backend, jobId);
+    assert.equal(run.outcome, 'COMPLETED');
+    const saved = await backend.store.links.get(link.id);
+    assert.deepEqual([saved?.revision, saved?.b.version], [link.revision + 1, '8']);
+    const echo = await backend.store.ledger.matchEcho(account, { version: '8', fields: {} });
+    assert.deepEqual(echo?.entryIds, [intentId], 'the intent was confirmed with the version');
+  });
+
+  test('a refused commit (stale link revision) fails the run and the retry commits on fresh data', async () => {
+    const { link } = await linkWithIntent('1');
+    handlers.register('sync', async (_job, context) => {
+      const current = (await backend.store.links.get(link.id))!;
+      // The first attempt's link is changed under it by another writer before it commits.
+      if (context.attempt === 1) {
+        await backend.store.links.save({ ...current, lastError: 'x', expectedRevision: current.revision });
+      }
+      return {
+        outcome: 'COMPLETED',
+        commit: {
+          link: { ...current, status: 'clean', lastError: null, expectedRevision: current.revision },
+        },
+      };
+    });
+    const jobId = await enqueue(backend.queue, 'sync', '1');
+    startPool();
+    const job = await jobIn(backend.queue, jobId, 'COMPLETED');
+    assert.equal(job.attempts, 2);
+    const runs = await backend.store.runs.list({ jobId });
+    assert.deepEqual(runs.map((run) => [run.attempt, run.outcome, run.error?.code ?? null]).sort(), [
+      [1, 'FAILED', 'STALE_WRITE'],
+      [2, 'COMPLETED', null],
+    ]);
+    const saved = await backend.store.links.get(link.id);
+    assert.deepEqual([saved?.revision, saved?.lastError], [link.revision + 2, null]);
+    assert.deepEqual(
+      observed
+        .filter((info) => info.flow === 'sync')
+        .map((info) => info.outcome)
+        .sort(),
+      ['COMPLETED', 'FAILED'],
+    );
+  });
+
+  test('a returned FAILED outcome fails the job as a thrown error would, and commits the link with it', async () => {
+    const { link } = await linkWithIntent('1');
+    handlers.register('sync', () =>
+      Promise.resolve({
+        outcome: 'FAILED',
+        error: new CrmsyncError('MAPPING_INVALID', 'no mapping for "x"', { retryable: false }),
+        commit: {
+          link: {
+            ...link,
+            status: 'failed',
+            retryCount: 1,
+            lastError: 'no mapping for "x"',
+            expectedRevision: link.revision,
+          },
+        },
+      }),
+    );
+    const jobId = await enqueue(backend.queue, 'sync', '1');
+    startPool();
+    const job = await jobIn(backend.queue, jobId, 'DEAD');
+    assert.equal(job.lastError?.code, 'MAPPING_INVALID');
+    assert.equal((await onlyRun(backend, jobId)).error?.code, 'MAPPING_INVALID');
+    const saved = await backend.store.links.get(link.id);
+    assert.deepEqual(
+      [saved?.status, saved?.retryCount, saved?.lastError],
+      ['failed', 1, 'no mapping for "x"'],
+    );
   });
 
   test('sends a non-retryable failure straight to DEAD', async () => {

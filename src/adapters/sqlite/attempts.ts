@@ -1,14 +1,25 @@
 /**
- * JobAttempts on SQLite: the queue and the run history share one file, so each step is one transaction and
- * one commit (one fsync in `power` durability): `begin` leases the job and inserts its run, `end` records the
- * run's outcome and settles the job.
+ * JobAttempts on SQLite: the queue, the run history, the links, the ledger and the lock fences share one
+ * file, so each step is one transaction and one commit (one fsync in `power` durability): `begin` leases the
+ * job and inserts its run, `end` checks the fence, saves the link, confirms and consumes ledger entries,
+ * records the run's outcome and settles the job.
  */
-import { LeaseLostError } from '../../core/errors.ts';
+import { CrmsyncError, LeaseLostError, StorageError } from '../../core/errors.ts';
 import { parseJobRecordKey } from '../../core/types.ts';
-import type { AttemptEnd, BegunAttempt, JobAttempts, JobSettlement } from '../../ports/backend.ts';
+import type {
+  AttemptEnd,
+  AttemptEndResult,
+  BegunAttempt,
+  JobAttempts,
+  JobSettlement,
+} from '../../ports/backend.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { DequeueRequest } from '../../ports/queue.ts';
+import type { OutcomeCommit, RunFinish } from '../../ports/store.ts';
 import type { SqliteDatabase } from './database.ts';
+import type { SqliteWriteLedger } from './ledger.ts';
+import type { SqliteLinkRepository } from './links.ts';
+import type { SqliteLocks } from './locks.ts';
 import type { SqliteQueue } from './queue.ts';
 import type { SqliteRunRepository } from './runs.ts';
 
@@ -17,17 +28,26 @@ export class SqliteJobAttempts implements JobAttempts {
   readonly #db: SqliteDatabase;
   readonly #queue: SqliteQueue;
   readonly #runs: SqliteRunRepository;
+  readonly #links: SqliteLinkRepository;
+  readonly #ledger: SqliteWriteLedger;
+  readonly #locks: SqliteLocks;
   readonly #clock: Clock;
 
   constructor(options: {
     database: SqliteDatabase;
     queue: SqliteQueue;
     runs: SqliteRunRepository;
+    links: SqliteLinkRepository;
+    ledger: SqliteWriteLedger;
+    locks: SqliteLocks;
     clock: Clock;
   }) {
     this.#db = options.database;
     this.#queue = options.queue;
     this.#runs = options.runs;
+    this.#links = options.links;
+    this.#ledger = options.ledger;
+    this.#locks = options.locks;
     this.#clock = options.clock;
   }
 
@@ -49,21 +69,48 @@ export class SqliteJobAttempts implements JobAttempts {
     });
   }
 
-  end(end: AttemptEnd): Promise<'settled' | 'lease-lost'> {
+  end(end: AttemptEnd): Promise<AttemptEndResult> {
     return this.#db.transaction(() => {
-      if (this.#settle(end.jobId, end.leaseToken, end.job)) {
-        this.#runs.finishSync(end.runId, end.run);
-        return 'settled';
+      // The commit runs under a savepoint: a refused commit, or a lease found lost only when settling,
+      // rolls back the commit alone, and the run and the job are then recorded as they must be instead.
+      this.#db.exec('SAVEPOINT outcome_commit');
+      try {
+        const refusal = end.commit === undefined ? null : this.#tryCommit(end.commit);
+        if (refusal !== null) this.#db.exec('ROLLBACK TO outcome_commit');
+        const run = refusal === null ? end.run : failedRun(end.run, refusal);
+        const settlement: JobSettlement =
+          refusal === null
+            ? end.job
+            : { kind: 'fail', failure: { error: errorOf(refusal), retryable: refusal.retryable } };
+        if (this.#settle(end.jobId, end.leaseToken, settlement)) {
+          this.#runs.finishSync(end.runId, run);
+          return refusal === null ? 'settled' : 'refused';
+        }
+        this.#db.exec('ROLLBACK TO outcome_commit');
+        this.#runs.finishSync(end.runId, failedRun(end.run, new LeaseLostError(end.jobId)));
+        return 'lease-lost';
+      } finally {
+        this.#db.exec('RELEASE outcome_commit');
       }
-      const { code, message } = new LeaseLostError(end.jobId);
-      this.#runs.finishSync(end.runId, {
-        ...end.run,
-        outcome: 'FAILED',
-        reason: null,
-        error: { code, message },
-      });
-      return 'lease-lost';
     });
+  }
+
+  /**
+   * Applies the commit: fence first (a fenced-out holder changes nothing), then link, then ledger. Returns
+   * the typed error that refused it (the caller rolls back), or null; driver failures propagate.
+   */
+  #tryCommit(commit: OutcomeCommit): CrmsyncError | null {
+    try {
+      if (commit.fence !== undefined) this.#locks.checkFenceSync(commit.fence.key, commit.fence.fence);
+      if (commit.link !== undefined) this.#links.saveSync(commit.link);
+      const supersede = commit.link === undefined ? [] : [commit.link.a.ref, commit.link.b.ref];
+      const ledger = { confirm: commit.confirm ?? [], consume: commit.consume ?? [], supersede };
+      this.#ledger.settleSync(ledger, this.#clock.now());
+      return null;
+    } catch (error) {
+      if (error instanceof CrmsyncError && !(error instanceof StorageError)) return error;
+      throw error;
+    }
   }
 
   /** Settles the job; false when the lease was lost (nothing changed). */
@@ -77,4 +124,13 @@ export class SqliteJobAttempts implements JobAttempts {
         return this.#queue.releaseSync(jobId, leaseToken);
     }
   }
+}
+
+/** The run as FAILED with `error` instead of what the handler reported. */
+function failedRun(run: RunFinish, error: CrmsyncError): RunFinish {
+  return { ...run, outcome: 'FAILED', reason: null, error: errorOf(error) };
+}
+
+function errorOf(error: CrmsyncError): { code: string; message: string } {
+  return { code: error.code, message: error.message };
 }

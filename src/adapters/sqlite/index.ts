@@ -72,11 +72,20 @@ export function openSqliteBackend(options: SqliteBackendOptions): Backend {
     // The dead attempt's run ends in the same transaction that recovers its job.
     onLeaseExpired: (jobId, error, now) => store.runs.endAbandonedSync(jobId, error, now),
   });
+  const locks = new SqliteLocks(database, clock);
   return {
     store,
     queue,
-    attempts: new SqliteJobAttempts({ database, queue, runs: store.runs, clock }),
-    locks: new SqliteLocks(database, clock),
+    attempts: new SqliteJobAttempts({
+      database,
+      queue,
+      runs: store.runs,
+      links: store.links,
+      ledger: store.ledger,
+      locks,
+      clock,
+    }),
+    locks,
     close: () => database.autocommit(() => database.close()),
   };
 }

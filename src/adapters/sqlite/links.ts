@@ -75,23 +75,23 @@ export class SqliteLinkRepository implements LinkRepository {
   }
 
   save(link: LinkWrite): Promise<Link> {
-    return this.#db.transaction(() => {
-      if (!LINK_STATUSES.includes(link.status)) {
-        throw new InputError(
-          'LINK_STATUS_INVALID',
-          `Link status must be one of ${LINK_STATUSES.join(', ')}.`,
-        );
-      }
-      const saved = this.#write(link, this.#clock.now());
-      if (saved !== undefined) return toLink(saved);
-      // The update matched no row: tell a missing link from a stale revision.
-      const stored = this.#byId(link.id!);
-      if (stored === null) throw new NotFoundError('LINK_NOT_FOUND', `Link ${link.id} does not exist.`);
-      throw new StaleWriteError(
-        `Link ${link.id} was changed by another writer (revision ${stored.revision}, expected ${link.expectedRevision}); read it again.`,
-        { linkId: link.id, revision: stored.revision, expectedRevision: link.expectedRevision },
-      );
-    });
+    return this.#db.transaction(() => this.saveSync(link));
+  }
+
+  /** {@link save} inside the caller's transaction (the outcome commit of JobAttempts.end). */
+  saveSync(link: LinkWrite): Link {
+    if (!LINK_STATUSES.includes(link.status)) {
+      throw new InputError('LINK_STATUS_INVALID', `Link status must be one of ${LINK_STATUSES.join(', ')}.`);
+    }
+    const saved = this.#write(link, this.#clock.now());
+    if (saved !== undefined) return toLink(saved);
+    // The update matched no row: tell a missing link from a stale revision.
+    const stored = this.#byId(link.id!);
+    if (stored === null) throw new NotFoundError('LINK_NOT_FOUND', `Link ${link.id} does not exist.`);
+    throw new StaleWriteError(
+      `Link ${link.id} was changed by another writer (revision ${stored.revision}, expected ${link.expectedRevision}); read it again.`,
+      { linkId: link.id, revision: stored.revision, expectedRevision: link.expectedRevision },
+    );
   }
 
   list(query: { flow: string; status?: LinkStatus; afterId?: string; limit?: number }): Promise<Link[]> {

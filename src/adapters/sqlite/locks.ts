@@ -1,11 +1,11 @@
 /**
  * Locks with a TTL in one SQLite table. Each operation is a single statement, hence atomic across the
- * processes that share the file.
+ * processes that share the file; a fenced acquire is one transaction (take the lock, issue the fence).
  */
 import { randomUUID } from 'node:crypto';
-import { InputError } from '../../core/errors.ts';
+import { FenceStaleError, InputError } from '../../core/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Locks } from '../../ports/locks.ts';
+import type { FencedLock, Locks } from '../../ports/locks.ts';
 import type { SqliteDatabase } from './database.ts';
 
 const SQL = {
@@ -13,6 +13,10 @@ const SQL = {
   acquire: `INSERT INTO locks (key, token, expires_at) VALUES (?, ?, ?)
             ON CONFLICT (key) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at
             WHERE locks.expires_at <= ?`,
+  issueFence: `INSERT INTO lock_fences (key, fence) VALUES (?, 1)
+               ON CONFLICT (key) DO UPDATE SET fence = fence + 1
+               RETURNING fence`,
+  currentFence: 'SELECT fence FROM lock_fences WHERE key = ?',
   release: 'DELETE FROM locks WHERE key = ? AND token = ? RETURNING expires_at',
   extend: 'UPDATE locks SET expires_at = ? WHERE key = ? AND token = ? AND expires_at > ?',
   // One batch (see SqliteDatabase.deleteInBatches).
@@ -30,12 +34,31 @@ export class SqliteLocks implements Locks {
   }
 
   acquire(key: string, ttlMs: number): Promise<string | null> {
-    return this.#db.autocommit(() => {
-      requireTtl(ttlMs);
-      const now = this.#clock.now();
-      const token = randomUUID();
-      return this.#db.run(SQL.acquire, key, token, now + ttlMs, now).changes === 1 ? token : null;
+    return this.#db.autocommit(() => this.#acquire(key, ttlMs));
+  }
+
+  #acquire(key: string, ttlMs: number): string | null {
+    requireTtl(ttlMs);
+    const now = this.#clock.now();
+    const token = randomUUID();
+    return this.#db.run(SQL.acquire, key, token, now + ttlMs, now).changes === 1 ? token : null;
+  }
+
+  acquireFenced(key: string, ttlMs: number): Promise<FencedLock | null> {
+    return this.#db.transaction(() => {
+      const token = this.#acquire(key, ttlMs);
+      if (token === null) return null;
+      return { token, fence: this.#db.get<{ fence: number }>(SQL.issueFence, key)!.fence };
     });
+  }
+
+  /**
+   * Throws {@link FenceStaleError} unless `fence` is the last fence issued for `key`; for the outcome
+   * commit, inside its transaction.
+   */
+  checkFenceSync(key: string, fence: number): void {
+    const current = this.#db.get<{ fence: number }>(SQL.currentFence, key)?.fence ?? null;
+    if (current !== fence) throw new FenceStaleError(key, fence, current);
   }
 
   release(key: string, token: string): Promise<boolean> {

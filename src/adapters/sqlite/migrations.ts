@@ -207,6 +207,28 @@ export const MIGRATIONS: readonly Migration[] = [
     // The field changes a run was about to write, recorded before the vendor write (see RunContext).
     sql: `ALTER TABLE runs ADD COLUMN intended_changes TEXT NOT NULL DEFAULT '[]';`,
   },
+  {
+    version: 6,
+    name: 'ledger intents and lock fences',
+    sql: `
+      -- Ledger entries are intents before the vendor write, confirmed by the outcome commit, consumed once
+      -- they matched an echo, superseded when a later link save accounts for them (see WriteLedger).
+      -- Entries from before this migration were written after the vendor write: confirmed.
+      ALTER TABLE write_ledger ADD COLUMN state TEXT NOT NULL DEFAULT 'confirmed'
+        CHECK (state IN ('intent', 'confirmed', 'consumed', 'superseded'));
+      ALTER TABLE write_ledger ADD COLUMN closed_at INTEGER;
+      -- Echo matching reads the open entries of one record, newest first.
+      CREATE INDEX write_ledger_open_by_ref ON write_ledger (ref_connection, ref_entity_type, ref_id, written_at)
+        WHERE state IN ('intent', 'confirmed');
+
+      -- The last fence issued per lock key (Locks.acquireFenced). Never pruned: a reset counter would let a
+      -- stalled holder's old fence pass again. One small row per fenced key (per link).
+      CREATE TABLE lock_fences (
+        key TEXT PRIMARY KEY,
+        fence INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**
