@@ -1,0 +1,115 @@
+/**
+ * Shared set-up of the sync scan tests: the Advoware and EspoCRM simulators behind their real connectors,
+ * a real SQLite backend, links between the two, and a way to run a scheduled task once.
+ */
+import { advowareConnector } from '../../../src/connectors/advoware/index.ts';
+import { espocrmConnector } from '../../../src/connectors/espocrm/index.ts';
+import type { RecordRef } from '../../../src/core/types.ts';
+import type { Connector } from '../../../src/ports/connector.ts';
+import type { Link } from '../../../src/ports/store.ts';
+import type { ScheduledTask } from '../../../src/engine/scheduler.ts';
+import { startAdvowareSimulator } from '../../../src/simulators/advoware/index.ts';
+import type { AdvowareSimulator } from '../../../src/simulators/advoware/index.ts';
+import { startEspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
+import type { EspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
+import { recorder } from '../../connectors/superoffice/support.ts';
+import { ManualClock } from '../../support/manual-clock.ts';
+import { openTestBackend, silentLogger } from '../support.ts';
+import type { TestBackend } from '../support.ts';
+
+export const FLOW = 'beteiligte';
+
+/** A running simulator behind its connector, on a fresh backend. */
+export interface ScanFixture {
+  readonly clock: ManualClock;
+  readonly test: TestBackend;
+  readonly connector: Connector;
+  close(): Promise<void>;
+}
+
+export async function advowareFixture(): Promise<ScanFixture & { readonly sim: AdvowareSimulator }> {
+  const clock = new ManualClock(Date.UTC(2026, 10, 29, 12, 0, 0));
+  const test = openTestBackend({ clock });
+  const sim = await startAdvowareSimulator({ port: 0, clock, seed: false });
+  const connector = advowareConnector.create({
+    connection: 'advo',
+    options: advowareConnector.optionsSchema.parse({
+      configuratorUrl: sim.configuratorUrl,
+      ...sim.credentials,
+      requestsPerSecond: 1_000,
+    }),
+    clock,
+    logger: silentLogger,
+    apiCalls: recorder(),
+    state: test.backend.store.connectorState,
+  });
+  return { clock, test, sim, connector, close: closer(connector, sim, test) };
+}
+
+export async function espocrmFixture(): Promise<ScanFixture & { readonly sim: EspoCrmSimulator }> {
+  const clock = new ManualClock(Date.UTC(2026, 10, 29, 12, 0, 0));
+  const test = openTestBackend({ clock });
+  const sim = await startEspoCrmSimulator({ port: 0, clock, seed: false, logger: silentLogger });
+  const { apiKey, secretKey } = sim.credentials;
+  const connector = espocrmConnector.create({
+    connection: 'espo',
+    options: espocrmConnector.optionsSchema.parse({
+      baseUrl: sim.url,
+      auth: { mode: 'hmac', apiKey, secretKey },
+      requestsPerSecond: 1_000,
+    }),
+    clock,
+    logger: silentLogger,
+    apiCalls: recorder(),
+    state: test.backend.store.connectorState,
+  });
+  return { clock, test, sim, connector, close: closer(connector, sim, test) };
+}
+
+function closer(
+  connector: Connector,
+  sim: { close(): Promise<void> },
+  test: TestBackend,
+): () => Promise<void> {
+  return async () => {
+    await connector.close();
+    await sim.close();
+    await test.close();
+  };
+}
+
+/** Links `ref` (with its version at the last sync) to a counterpart on the other connection. */
+export function link(
+  test: TestBackend,
+  side: 'a' | 'b',
+  ref: RecordRef,
+  version: string | null,
+  other: RecordRef,
+): Promise<Link> {
+  const mine = { ref, base: {}, version };
+  const theirs = { ref: other, base: {}, version: '1' };
+  return test.backend.store.links.save({
+    flow: FLOW,
+    a: side === 'a' ? mine : theirs,
+    b: side === 'a' ? theirs : mine,
+    status: 'clean',
+  });
+}
+
+/** Runs a scheduled task once, as the scheduler would. */
+export async function runOnce(task: ScheduledTask, signal = new AbortController().signal): Promise<void> {
+  await task({ name: 'test', tickAt: 0, signal, logger: silentLogger });
+}
+
+/** The queued sync events: record id, kind and version of each job's first payload, by id. */
+export async function queuedEvents(
+  test: TestBackend,
+): Promise<{ id: string; kind: string; version: string | undefined; count: number }[]> {
+  const jobs = await test.backend.queue.list({ limit: 1_000 });
+  return jobs
+    .map((job) => {
+      const event = job.payloads[0] as unknown as { ref: RecordRef; kind: string; version?: string };
+      return { id: event.ref.id, kind: event.kind, version: event.version, count: job.payloads.length };
+    })
+    .sort((x, y) => x.id.localeCompare(y.id, 'en', { numeric: true }));
+}
