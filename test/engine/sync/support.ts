@@ -6,6 +6,7 @@ import { advowareConnector } from '../../../src/connectors/advoware/index.ts';
 import { espocrmConnector } from '../../../src/connectors/espocrm/index.ts';
 import type { RecordRef } from '../../../src/core/types.ts';
 import type { Connector } from '../../../src/ports/connector.ts';
+import type { Logger } from '../../../src/ports/logger.ts';
 import type { Link } from '../../../src/ports/store.ts';
 import type { ScheduledTask } from '../../../src/engine/scheduler.ts';
 import { startAdvowareSimulator } from '../../../src/simulators/advoware/index.ts';
@@ -96,9 +97,20 @@ export function link(
   });
 }
 
-/** Runs a scheduled task once, as the scheduler would. */
-export async function runOnce(task: ScheduledTask, signal = new AbortController().signal): Promise<void> {
-  await task({ name: 'test', tickAt: 0, signal, logger: silentLogger });
+/** Runs a scheduled task once, as the scheduler would; returns the fields of the summary it logged. */
+export async function runOnce(
+  task: ScheduledTask,
+  signal = new AbortController().signal,
+): Promise<Record<string, unknown>> {
+  let summary: Record<string, unknown> = {};
+  const logger: Logger = {
+    ...silentLogger,
+    info: (fields: unknown) => {
+      summary = fields as Record<string, unknown>;
+    },
+  };
+  await task({ name: 'test', tickAt: 0, signal, logger });
+  return summary;
 }
 
 /** The queued sync events: record id, kind and version of each job's first payload, by id. */

@@ -11,7 +11,7 @@ import { InputError } from '../../../core/errors.ts';
 import { jobRecordKey } from '../../../core/types.ts';
 import type { ChangeEvent, ChangeKind, JsonObject, RecordRef } from '../../../core/types.ts';
 import type { ConnectorCapabilities } from '../../../ports/connector.ts';
-import type { JobInput } from '../../../ports/queue.ts';
+import type { JobInput, Queue } from '../../../ports/queue.ts';
 
 /** `reconcile`: the side lists records modified since a time; `recheck`: it has no change times. */
 export type ChangeDetection = 'reconcile' | 'recheck';
@@ -86,4 +86,17 @@ export function syncJobFor(flow: string, finding: ScanFinding): JobInput {
     dedupKey: `${flow}|${ref.connection}|${finding.source}:${finding.seen}`,
     payload: event as unknown as JsonObject,
   };
+}
+
+/**
+ * Queues the jobs of one page in one commit; returns how many the queue took (a finding queued before, whose
+ * dedup key the queue still holds, is dropped and not counted).
+ */
+export async function enqueueJobs(
+  queue: Pick<Queue, 'enqueueMany'>,
+  inputs: readonly JobInput[],
+): Promise<number> {
+  if (inputs.length === 0) return 0;
+  const results = await queue.enqueueMany(inputs);
+  return results.filter((result) => result.status !== 'duplicate').length;
 }

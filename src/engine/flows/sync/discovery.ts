@@ -15,7 +15,7 @@ import type { Connector } from '../../../ports/connector.ts';
 import type { JobInput, Queue } from '../../../ports/queue.ts';
 import type { CheckpointRepository, LinkRepository } from '../../../ports/store.ts';
 import type { ScheduledTask } from '../../scheduler.ts';
-import { scanRequestsPerTick, syncJobFor } from './change-detection.ts';
+import { enqueueJobs, scanRequestsPerTick, syncJobFor } from './change-detection.ts';
 import type { ScanBudget } from './change-detection.ts';
 
 /** What to list, and within which budget. */
@@ -98,8 +98,7 @@ async function discoveryTick(
         }),
       );
     }
-    if (inputs.length > 0) await deps.queue.enqueueMany(inputs);
-    queued += inputs.length;
+    queued += await enqueueJobs(deps.queue, inputs);
     passEnded = page.nextCursor === null;
     position = passEnded
       ? { cursor: null, passes: position.passes + 1 }

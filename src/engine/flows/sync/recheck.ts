@@ -21,7 +21,7 @@ import type { Connector } from '../../../ports/connector.ts';
 import type { JobInput, Queue } from '../../../ports/queue.ts';
 import type { CheckpointRepository, Link, LinkRepository } from '../../../ports/store.ts';
 import type { ScheduledTask } from '../../scheduler.ts';
-import { scanRequestsPerSecond, scanRequestsPerTick, syncJobFor } from './change-detection.ts';
+import { enqueueJobs, scanRequestsPerSecond, scanRequestsPerTick, syncJobFor } from './change-detection.ts';
 import type { ScanBudget } from './change-detection.ts';
 
 /** Which side of the flow's links to re-check, and within which budget. */
@@ -140,8 +140,7 @@ async function recheckTick(
       reads += 1;
       if (job !== null) inputs.push(job);
     }
-    if (inputs.length > 0) await deps.queue.enqueueMany(inputs);
-    queued += inputs.length;
+    queued += await enqueueJobs(deps.queue, inputs);
     const read = page.filter((link) => link.status !== 'deleted').length;
     if (page.length < limit) {
       wrapped = true;
