@@ -77,8 +77,14 @@ describe('recheck (Advoware simulator)', () => {
       fields: { name: 'Edited' },
     });
 
+    const callsBefore = fixture.apiCalls.length;
     await runOnce(recheck());
     assert.deepEqual(reads.sort(), [unchanged, changed].sort(), 'each linked record is read once');
+    assert.deepEqual(
+      fixture.apiCalls.slice(callsBefore).map((call) => call.method),
+      ['GET', 'GET'],
+      'a tick costs one vendor call per link read, and writes nothing',
+    );
     assert.deepEqual(await queuedEvents(fixture.test), [
       { id: changed, kind: 'updated', version: edited.version!, count: 1 },
     ]);

@@ -25,6 +25,8 @@ export interface ScanFixture {
   readonly clock: ManualClock;
   readonly test: TestBackend;
   readonly connector: Connector;
+  /** The connector's vendor API calls, in order. */
+  readonly apiCalls: ReturnType<typeof recorder>['calls'];
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function advowareFixture(): Promise<ScanFixture & { readonly sim: A
   const clock = new ManualClock(Date.UTC(2026, 10, 29, 12, 0, 0));
   const test = openTestBackend({ clock });
   const sim = await startAdvowareSimulator({ port: 0, clock, seed: false });
+  const calls = recorder();
   const connector = advowareConnector.create({
     connection: 'advo',
     options: advowareConnector.optionsSchema.parse({
@@ -41,10 +44,10 @@ export async function advowareFixture(): Promise<ScanFixture & { readonly sim: A
     }),
     clock,
     logger: silentLogger,
-    apiCalls: recorder(),
+    apiCalls: calls,
     state: test.backend.store.connectorState,
   });
-  return { clock, test, sim, connector, close: closer(connector, sim, test) };
+  return { clock, test, sim, connector, apiCalls: calls.calls, close: closer(connector, sim, test) };
 }
 
 export async function espocrmFixture(): Promise<ScanFixture & { readonly sim: EspoCrmSimulator }> {
@@ -52,6 +55,7 @@ export async function espocrmFixture(): Promise<ScanFixture & { readonly sim: Es
   const test = openTestBackend({ clock });
   const sim = await startEspoCrmSimulator({ port: 0, clock, seed: false, logger: silentLogger });
   const { apiKey, secretKey } = sim.credentials;
+  const calls = recorder();
   const connector = espocrmConnector.create({
     connection: 'espo',
     options: espocrmConnector.optionsSchema.parse({
@@ -61,10 +65,10 @@ export async function espocrmFixture(): Promise<ScanFixture & { readonly sim: Es
     }),
     clock,
     logger: silentLogger,
-    apiCalls: recorder(),
+    apiCalls: calls,
     state: test.backend.store.connectorState,
   });
-  return { clock, test, sim, connector, close: closer(connector, sim, test) };
+  return { clock, test, sim, connector, apiCalls: calls.calls, close: closer(connector, sim, test) };
 }
 
 function closer(
