@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { InputError } from '../../../src/core/errors.ts';
 import type { Connector } from '../../../src/ports/connector.ts';
 import { changeDetectionFor } from '../../../src/engine/flows/sync/change-detection.ts';
 import { createRecheck, recheckStatus } from '../../../src/engine/flows/sync/recheck.ts';
@@ -143,6 +144,16 @@ describe('recheck (Advoware simulator)', () => {
     await runOnce(recheck());
     assert.deepEqual(reads.slice(12), ids.slice(0, 5), 'the next rotation starts at the first link again');
     assert.deepEqual(await queuedEvents(fixture.test), [], 'nothing changed: nothing queued');
+  });
+
+  it('refuses a budget share it cannot keep, when the task is created', () => {
+    for (const budgetShare of [0, 1.5, Number.NaN]) {
+      assert.throws(
+        () => recheck({ ...SETTINGS, budgetShare }),
+        (error: unknown) => error instanceof InputError && error.code === 'SCAN_BUDGET_INVALID',
+        `budgetShare ${budgetShare}`,
+      );
+    }
   });
 
   it('reads nothing once the run is aborted (the schedule lock was lost)', async () => {

@@ -32,7 +32,10 @@ export interface ScanBudget {
   readonly intervalSeconds: number;
 }
 
-/** Requests per second a scan may spend: its share of the connection's budget. */
+/**
+ * Requests per second a scan may spend: its share of the connection's budget. Throws InputError
+ * (`SCAN_BUDGET_INVALID`) for a share outside (0, 1] or a rate or interval that is not positive.
+ */
 export function scanRequestsPerSecond(budget: ScanBudget): number {
   if (!(budget.budgetShare > 0 && budget.budgetShare <= 1)) {
     throw new InputError(

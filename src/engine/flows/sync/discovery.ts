@@ -49,10 +49,14 @@ function parsePosition(value: JsonValue | undefined): DiscoveryPosition {
   };
 }
 
-/** Creates the scheduled task that discovers unlinked records of one side of a sync flow. */
+/**
+ * Creates the scheduled task that discovers unlinked records of one side of a sync flow. Throws InputError
+ * (`SCAN_BUDGET_INVALID`) for a budget that cannot be spent (see `scanRequestsPerSecond`).
+ */
 export function createDiscovery(deps: DiscoveryDependencies): ScheduledTask {
+  const pagesPerTick = scanRequestsPerTick(deps.settings);
   return async ({ logger, signal }) => {
-    const result = await discoveryTick(deps, signal);
+    const result = await discoveryTick(deps, pagesPerTick, signal);
     logger.info(
       { flow: deps.flow, entityType: deps.settings.entityType, ...result },
       'discovery: listed records',
@@ -62,12 +66,12 @@ export function createDiscovery(deps: DiscoveryDependencies): ScheduledTask {
 
 async function discoveryTick(
   deps: DiscoveryDependencies,
+  pagesPerTick: number,
   signal: AbortSignal,
 ): Promise<{ pages: number; listed: number; queued: number; passEnded: boolean }> {
   const { flow, connector, checkpoints, settings } = deps;
   const name = `discovery|${flow}|${settings.entityType}`;
   let position = parsePosition((await checkpoints.get(name))?.value);
-  const pagesPerTick = scanRequestsPerTick(settings);
   let pages = 0;
   let listed = 0;
   let queued = 0;

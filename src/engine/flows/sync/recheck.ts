@@ -105,10 +105,14 @@ export async function recheckStatus(
   };
 }
 
-/** Creates the scheduled task that re-checks one side of a sync flow's links. */
+/**
+ * Creates the scheduled task that re-checks one side of a sync flow's links. Throws InputError
+ * (`SCAN_BUDGET_INVALID`) for a budget share outside (0, 1] or a rate or interval that is not positive.
+ */
 export function createRecheck(deps: RecheckDependencies): ScheduledTask {
+  const readsPerTick = scanRequestsPerTick(deps.settings);
   return async ({ logger, signal }) => {
-    const result = await recheckTick(deps, signal);
+    const result = await recheckTick(deps, readsPerTick, signal);
     logger.info({ flow: deps.flow, side: deps.settings.side, ...result }, 'recheck: compared linked records');
   };
 }
@@ -116,12 +120,12 @@ export function createRecheck(deps: RecheckDependencies): ScheduledTask {
 /** One tick: reads up to the tick's budget of links from the checkpoint on, and queues what changed. */
 async function recheckTick(
   deps: RecheckDependencies,
+  readsPerTick: number,
   signal: AbortSignal,
 ): Promise<{ reads: number; queued: number; wrapped: boolean }> {
   const { flow, links, checkpoints, settings } = deps;
   const name = checkpointName(flow, settings.side);
   let position = parsePosition((await checkpoints.get(name))?.value);
-  const readsPerTick = scanRequestsPerTick(settings);
   let reads = 0;
   let queued = 0;
   let wrapped = false;
