@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { JsonObject } from '../../../src/core/types.ts';
+import type { ListQuery } from '../../../src/ports/connector.ts';
 import { changeDetectionFor } from '../../../src/engine/flows/sync/change-detection.ts';
 import { createSyncReconciler } from '../../../src/engine/flows/sync/reconcile.ts';
 import type { SyncReconcileSettings } from '../../../src/engine/flows/sync/reconcile.ts';
@@ -41,6 +42,14 @@ describe('sync reconciler (EspoCRM simulator)', () => {
     });
   }
 
+  /** The list queries of the runs, and the call number (from 1) that fails once, as a crash would. */
+  let queries: ListQuery[];
+  let failAtCall: number | null;
+  beforeEach(() => {
+    queries = [];
+    failAtCall = null;
+  });
+
   /** Runs a fresh reconciler (as after a restart); returns its counts. */
   async function run(
     settings: SyncReconcileSettings = SETTINGS,
@@ -49,7 +58,15 @@ describe('sync reconciler (EspoCRM simulator)', () => {
     const summary = await runOnce(
       createSyncReconciler({
         flow: FLOW,
-        connector,
+        connector: {
+          connection: connector.connection,
+          capabilities: connector.capabilities,
+          list: (query, options) => {
+            queries.push(query);
+            if (queries.length === failAtCall) return Promise.reject(new Error('crash while listing'));
+            return connector.list(query, options);
+          },
+        },
         links: test.backend.store.links,
         queue: test.backend.queue,
         checkpoints: test.backend.store.checkpoints,
@@ -142,5 +159,25 @@ describe('sync reconciler (EspoCRM simulator)', () => {
       { queued: 0, unchanged: 0 },
       'the next pass finds the same versions: queued once',
     );
+  });
+
+  it('checkpoints the status sweep after every page: a run that stops on a page resumes at that page', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      fixture.clock.advance(1_000);
+      ids.push((await beteiligter(`B${i}`, { syncStatus: 'dirty' })).id);
+    }
+    // Pages of 2: the scan of modified records lists 3 pages, then the status sweep; its second page fails.
+    failAtCall = 5;
+    await assert.rejects(run(), /crash while listing/);
+    assert.deepEqual(await queuedIds(), ids.slice().sort(), 'the modified scan queued every record');
+    const sweepStart = queries[3]!;
+    assert.equal(sweepStart.modifiedSince, undefined, 'the sweep lists every record');
+
+    const before = queries.length;
+    assert.deepEqual(await run(), { queued: 0, unchanged: 0 }, 'the same versions are not queued again');
+    const resumed = queries.slice(before).filter((query) => query.modifiedSince === undefined);
+    assert.equal(resumed[0]!.cursor, queries[4]!.cursor, 'the sweep resumed at the page that failed');
+    assert.equal(resumed.length, 2, 'and listed only the pages from there on');
   });
 });
