@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { InputError } from '../../../src/core/errors.ts';
+import type { Backend } from '../../../src/ports/backend.ts';
 import type { Connector } from '../../../src/ports/connector.ts';
 import { changeDetectionFor } from '../../../src/engine/flows/sync/change-detection.ts';
 import { createRecheck, recheckStatus } from '../../../src/engine/flows/sync/recheck.ts';
@@ -46,7 +47,7 @@ describe('recheck (Advoware simulator)', () => {
   }
 
   /** A fresh task (as after a restart), reading through the real connector. */
-  function recheck(settings: RecheckSettings = SETTINGS) {
+  function recheck(settings: RecheckSettings = SETTINGS, backend: Backend = fixture.test.backend) {
     const connector: Pick<Connector, 'connection' | 'read'> = {
       connection: 'advo',
       read: (entityType, id, options) => {
@@ -54,13 +55,12 @@ describe('recheck (Advoware simulator)', () => {
         return fixture.connector.read(entityType, id, options);
       },
     };
-    const { test } = fixture;
     return createRecheck({
       flow: FLOW,
       connector,
-      links: test.backend.store.links,
-      queue: test.backend.queue,
-      checkpoints: test.backend.store.checkpoints,
+      links: backend.store.links,
+      queue: backend.queue,
+      checkpoints: backend.store.checkpoints,
       settings,
     });
   }
@@ -123,9 +123,11 @@ describe('recheck (Advoware simulator)', () => {
     assert.equal(before.rotations, 0);
     assert.equal(before.linksPerRotation, 5, 'before the first rotation ends: the links read so far');
 
-    // A new task (a restart) goes on after the last link read; the third tick reaches the end and wraps.
-    await runOnce(recheck());
-    await runOnce(recheck());
+    // A new process on the same database goes on after the last link read; the third tick reaches the end
+    // and wraps.
+    const restarted = fixture.test.openAnother();
+    await runOnce(recheck(SETTINGS, restarted));
+    await runOnce(recheck(SETTINGS, restarted));
     assert.equal(
       reads.length,
       12,
