@@ -138,14 +138,15 @@ async function recheckTick(
       ...(position.afterId !== null && { afterId: position.afterId }),
     });
     const inputs: JobInput[] = [];
+    let read = 0;
     for (const link of page) {
       if (link.status === 'deleted') continue;
       const job = await recheckLink(deps, link, signal);
-      reads += 1;
+      read += 1;
       if (job !== null) inputs.push(job);
     }
+    reads += read;
     queued += await enqueueJobs(deps.queue, inputs);
-    const read = page.filter((link) => link.status !== 'deleted').length;
     if (page.length < limit) {
       wrapped = true;
       position = {
