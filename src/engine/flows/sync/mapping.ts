@@ -1,0 +1,160 @@
+/**
+ * The mapping layer of a sync flow: a side's vendor record -> its canonical record (what the three-way merge
+ * compares), and the merge's canonical writes -> the vendor fields to write. Pure: no I/O. Round-trip safe
+ * when the transforms and modules are (see their contracts): the canonical record read back from a written
+ * vendor record equals what was written, so the next merge sees no change.
+ */
+import { CrmsyncError } from '../../../core/errors.ts';
+import { readScalar, sameJson } from '../../../core/sync/record.ts';
+import type {
+  CanonicalRecord,
+  ConflictPolicy,
+  FieldSpec,
+  FieldValue,
+  Side,
+} from '../../../core/sync/record.ts';
+import type { JsonObject, JsonValue } from '../../../core/types.ts';
+import type { MappingModule, ModuleValues, VendorFields } from './mapping-module.ts';
+import { resolveModule } from './options.ts';
+import type { SyncOptions } from './options.ts';
+import { BUILT_IN_TRANSFORMS, chainTransforms } from './transforms.ts';
+import type { ValueTransform } from './transforms.ts';
+
+/** One side's mapping, compiled from the flow's options. */
+export interface SideMapper {
+  /** Which side. */
+  readonly side: Side;
+  /** Every vendor field the mapping reads or writes (select lists, read-modify-write). */
+  readonly vendorFields: readonly string[];
+  /** The canonical record of a vendor record: every mapped field, `null` where the vendor has no value. */
+  toCanonical(record: VendorFields): CanonicalRecord;
+  /**
+   * The vendor fields to write for a merge's writes to this side (`MergeResult.writes[side].fields`), given
+   * the side's current canonical record. Only vendor fields whose value changes are returned; a mapping
+   * module gets all its fields (current values with the writes applied) because which vendor fields it uses
+   * may depend on all of them.
+   */
+  toVendor(writes: { readonly [field: string]: FieldValue }, current: CanonicalRecord): JsonObject;
+}
+
+/** A sync flow ready to run: the merge's field specs and both sides' mappings. */
+export interface CompiledSyncFlow {
+  /** The field specs for `mergeRecords`, in config order. */
+  readonly fields: readonly FieldSpec[];
+  /** Side a's mapping. */
+  readonly a: SideMapper;
+  /** Side b's mapping. */
+  readonly b: SideMapper;
+}
+
+type FieldPlan =
+  | {
+      readonly kind: 'field';
+      readonly name: string;
+      readonly vendorField: string;
+      readonly transform: ValueTransform;
+    }
+  | { readonly kind: 'module'; readonly name: string; readonly module: MappingModule };
+
+/** Compiles validated options (`syncOptionsSchema` output) into field specs and side mappings. */
+export function compileSyncFlow(options: SyncOptions): CompiledSyncFlow {
+  const fields: FieldSpec[] = Object.entries(options.fields).map(([name, field]) => ({
+    kind: 'scalar',
+    name,
+    direction: field.direction,
+    policy: policyOf(field.conflict ?? options.conflict),
+  }));
+  return { fields, a: sideMapper(options, 'a'), b: sideMapper(options, 'b') };
+}
+
+function policyOf(config: SyncOptions['conflict']): ConflictPolicy {
+  return config.kind === 'newest-wins'
+    ? { kind: 'newest-wins', onTie: config.onTie ?? 'a' }
+    : { kind: config.kind };
+}
+
+function sideMapper(options: SyncOptions, side: Side): SideMapper {
+  const plans = new Map<string, FieldPlan>();
+  for (const [name, field] of Object.entries(options.fields)) {
+    const mapping = field[side];
+    plans.set(
+      name,
+      mapping.module !== undefined
+        ? { kind: 'module', name, module: resolveModule(mapping.module) }
+        : {
+            kind: 'field',
+            name,
+            vendorField: mapping.field!,
+            transform: chainTransforms(
+              (mapping.transform ?? []).map((step) =>
+                typeof step === 'string' ? BUILT_IN_TRANSFORMS[step] : step,
+              ),
+            ),
+          },
+    );
+  }
+  const modules = [
+    ...new Set([...plans.values()].flatMap((plan) => (plan.kind === 'module' ? [plan.module] : []))),
+  ];
+  const vendorFields = [
+    ...new Set(
+      [...plans.values()].flatMap((plan) =>
+        plan.kind === 'field' ? [plan.vendorField] : plan.module.vendorFields,
+      ),
+    ),
+  ];
+
+  return {
+    side,
+    vendorFields,
+    toCanonical(record) {
+      const canonical: Record<string, JsonValue> = {};
+      for (const module of modules)
+        Object.assign(canonical, pickModuleValues(module, module.toCanonical(record)));
+      for (const plan of plans.values())
+        if (plan.kind === 'field')
+          canonical[plan.name] = plan.transform.toCanonical(record[plan.vendorField] ?? null);
+      return canonical;
+    },
+    toVendor(writes, current) {
+      const vendor: Record<string, JsonValue> = {};
+      const touched = new Set<MappingModule>();
+      for (const [name, value] of Object.entries(writes)) {
+        const plan = plans.get(name);
+        if (plan === undefined)
+          throw new CrmsyncError(
+            'SYNC_FIELD_UNMAPPED',
+            `The merge wrote field "${name}", which side ${side} does not map; this is a defect in the flow's field specs.`,
+            { details: { field: name, side } },
+          );
+        if (plan.kind === 'module') touched.add(plan.module);
+        else vendor[plan.vendorField] = plan.transform.toVendor(value as JsonValue);
+      }
+      const next = { ...current, ...writes };
+      for (const module of touched) Object.assign(vendor, changedVendorFields(module, current, next));
+      return vendor;
+    },
+  };
+}
+
+/** A module's values for exactly its fields (a field it left out is `null`), so it cannot set foreign fields. */
+function pickModuleValues(module: MappingModule, values: ModuleValues): Record<string, JsonValue> {
+  return Object.fromEntries(module.fields.map((field) => [field, values[field] ?? null]));
+}
+
+/** The vendor fields a module writes for `next` that differ from what it writes for `current`. */
+function changedVendorFields(
+  module: MappingModule,
+  current: CanonicalRecord,
+  next: CanonicalRecord,
+): JsonObject {
+  const before = module.toVendor(pickModuleValues(module, moduleInput(module, current)));
+  const after = module.toVendor(pickModuleValues(module, moduleInput(module, next)));
+  return Object.fromEntries(
+    Object.entries(after).filter(([field, value]) => !(field in before) || !sameJson(before[field]!, value)),
+  );
+}
+
+function moduleInput(module: MappingModule, record: CanonicalRecord): ModuleValues {
+  return Object.fromEntries(module.fields.map((field) => [field, readScalar(record, field)]));
+}
