@@ -30,9 +30,10 @@ export interface SideMapper {
   toCanonical(record: VendorFields): CanonicalRecord;
   /**
    * The vendor fields to write for a merge's writes to this side (`MergeResult.writes[side].fields`), given
-   * the side's current canonical record. Only vendor fields whose value changes are returned; a mapping
-   * module gets all its fields (current values with the writes applied) because which vendor fields it uses
-   * may depend on all of them.
+   * the side's current canonical record. A mapped field is returned only when its value changes; when any
+   * field of a mapping module changes, the module gets all its fields (current values with the writes
+   * applied) and all the vendor fields it returns are written, because which vendor fields it uses depends on
+   * all of them and the vendor record may hold stale values the module clears.
    */
   toVendor(writes: { readonly [field: string]: FieldValue }, current: CanonicalRecord): JsonObject;
 }
@@ -128,10 +129,14 @@ function sideMapper(options: SyncOptions, side: Side): SideMapper {
             { details: { field: name, side } },
           );
         if (plan.kind === 'module') touched.add(plan.module);
-        else vendor[plan.vendorField] = plan.transform.toVendor(value as JsonValue);
+        else if (!sameJson(readScalar(current, name), value as JsonValue))
+          vendor[plan.vendorField] = plan.transform.toVendor(value as JsonValue);
       }
       const next = { ...current, ...writes };
-      for (const module of touched) Object.assign(vendor, changedVendorFields(module, current, next));
+      // All of a module's vendor fields: the vendor record may hold values its canonical fields ignore (a
+      // company's stale lastName in EspoCRM), which must be cleared, as the seed does.
+      for (const module of touched)
+        Object.assign(vendor, module.toVendor(pickModuleValues(module, moduleInput(module, next))));
       return vendor;
     },
   };
@@ -140,19 +145,6 @@ function sideMapper(options: SyncOptions, side: Side): SideMapper {
 /** A module's values for exactly its fields (a field it left out is `null`), so it cannot set foreign fields. */
 function pickModuleValues(module: MappingModule, values: ModuleValues): Record<string, JsonValue> {
   return Object.fromEntries(module.fields.map((field) => [field, values[field] ?? null]));
-}
-
-/** The vendor fields a module writes for `next` that differ from what it writes for `current`. */
-function changedVendorFields(
-  module: MappingModule,
-  current: CanonicalRecord,
-  next: CanonicalRecord,
-): JsonObject {
-  const before = module.toVendor(pickModuleValues(module, moduleInput(module, current)));
-  const after = module.toVendor(pickModuleValues(module, moduleInput(module, next)));
-  return Object.fromEntries(
-    Object.entries(after).filter(([field, value]) => !(field in before) || !sameJson(before[field]!, value)),
-  );
 }
 
 function moduleInput(module: MappingModule, record: CanonicalRecord): ModuleValues {
