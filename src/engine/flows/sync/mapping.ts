@@ -36,6 +36,13 @@ export interface SideMapper {
    * all of them and the vendor record may hold stale values the module clears.
    */
   toVendor(writes: { readonly [field: string]: FieldValue }, current: CanonicalRecord): JsonObject;
+  /**
+   * The vendor fields that bring a record to the shape its mapping modules write (a company's hidden first
+   * and last name cleared, a person's display name rebuilt), or `{}` when it has that shape already. They
+   * change no canonical value, so they are not a merge's business: the side a user edited gets no write from
+   * the merge, and this is how it is cleaned up too (in the same request as any other write to it).
+   */
+  normalise(record: VendorFields): JsonObject;
 }
 
 /** A sync flow ready to run: the merge's field specs and both sides' mappings. */
@@ -138,6 +145,15 @@ function sideMapper(options: SyncOptions, side: Side): SideMapper {
       for (const module of touched)
         Object.assign(vendor, module.toVendor(pickModuleValues(module, moduleInput(module, next))));
       return vendor;
+    },
+    normalise(record) {
+      const changes: Record<string, JsonValue> = {};
+      for (const module of modules) {
+        const shaped = module.toVendor(pickModuleValues(module, module.toCanonical(record)));
+        for (const [field, value] of Object.entries(shaped))
+          if (!sameJson(record[field] ?? null, value)) changes[field] = value;
+      }
+      return changes;
     },
   };
 }
