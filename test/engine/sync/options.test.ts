@@ -158,6 +158,25 @@ describe('sync flow options: every problem with its path', () => {
     assert.ok(problems.some((problem) => /does not map "nickname"/.test(problem.message)));
   });
 
+  it('reports fields of one module with different directions or conflict policies', () => {
+    const names = { a: { module: 'beteiligte-espocrm' }, b: { module: 'beteiligte-advoware' } };
+    const problems = problemsOf(
+      withFields({
+        firstName: names,
+        lastName: { ...names, conflict: 'b-wins' },
+        companyName: { ...names, direction: 'a-to-b' },
+      }),
+    );
+    assert.deepEqual(
+      problems.map((problem) => problem.path),
+      ['fields.companyName', 'fields.firstName', 'fields.lastName'],
+    );
+    assert.match(
+      problems[0]!.message,
+      /companyName has a-to-b, "flow default", firstName has both, "flow default"/,
+    );
+  });
+
   it('reports a vendor field written twice on one side, by fields, modules, the foreign key or a status field', () => {
     const problems = problemsOf(
       withFields(

@@ -200,6 +200,8 @@ interface CheckedParts {
     readonly a: ReadonlyMap<string, SideMapping>;
     readonly b: ReadonlyMap<string, SideMapping>;
   };
+  /** Direction and conflict policy of each valid field (the policy absent: the flow default). */
+  readonly rules: ReadonlyMap<string, string>;
   /** The one-way fields that set a conflict policy. */
   readonly oneWayWithConflict: readonly { readonly name: string; readonly direction: string }[];
   /** The match key sets as configured; an entry that is not a non-blank text is null (its own problem). */
@@ -233,6 +235,19 @@ function checkedParts(value: unknown): CheckedParts {
   return {
     fieldNames: fields.map(([name]) => name),
     sides: { a: sideMappings('a'), b: sideMappings('b') },
+    rules: new Map(
+      fields.flatMap(([name, field]) => {
+        const parsed = fieldSchema.safeParse(field);
+        return parsed.success
+          ? [
+              [
+                name,
+                `${parsed.data.direction}, ${JSON.stringify(parsed.data.conflict ?? 'flow default')}`,
+              ] as const,
+            ]
+          : [];
+      }),
+    ),
     oneWayWithConflict: fields.flatMap(([name, field]) =>
       (field.direction === 'a-to-b' || field.direction === 'b-to-a') && field.conflict !== undefined
         ? [{ name, direction: field.direction }]
@@ -289,6 +304,17 @@ function sideProblems(parts: CheckedParts, side: 'a' | 'b'): Issue[] {
         path: [...path, 'module'],
         message: `module "${module.name}" also maps ${missing.join(', ')}: map ${missing.length === 1 ? 'it' : 'them'} to the module on side ${side} too`,
       });
+    const rules = parts.rules.get(name);
+    const differing = module.fields.filter(
+      (other) =>
+        other !== name && parts.rules.has(other) && rules !== undefined && parts.rules.get(other) !== rules,
+    );
+    // Per-field outcomes of one module could mix a person's and a company's values.
+    if (differing.length > 0)
+      issues.push({
+        path: ['fields', name],
+        message: `fields mapped to one mapping module must share one direction and conflict policy; ${name} has ${rules}, ${differing.map((other) => `${other} has ${parts.rules.get(other)}`).join(', ')}`,
+      });
     for (const vendorField of module.vendorFields)
       claim(vendorField, `module "${module.name}"`, [...path, 'module']);
   }
@@ -323,7 +349,12 @@ function crossProblems(parts: CheckedParts): Issue[] {
         });
     }),
   );
-  return issues;
+  // A problem both sides see (a module rule) is listed once.
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = JSON.stringify([issue.path, issue.message]);
+    return !seen.has(key) && seen.add(key) !== undefined;
+  });
 }
 
 /** Zod schema of a sync flow's own options (besides `type` and `connections`). */
