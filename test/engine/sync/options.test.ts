@@ -120,6 +120,28 @@ describe('sync flow options: every problem with its path', () => {
     assert.match(problems[2]!.message, /beteiligte-advoware/);
   });
 
+  it('reports an unknown transform, module or normaliser together with the cross-field problems', () => {
+    assert.deepEqual(
+      pathsOf(
+        withFields(
+          {
+            email: { a: { field: 'mail', transform: 'upcase' }, b: { module: 'nope' } },
+            phones: { a: 'phones', b: 'phones', collection: { normalise: 'soundex' } },
+          },
+          { match: { keys: [['fax']] } },
+        ),
+      ),
+      [
+        'fields.email.a.transform.0',
+        'fields.email.b.module',
+        'fields.phones.a.field',
+        'fields.phones.b.field',
+        'fields.phones.collection.normalise',
+        'match.keys.0.0',
+      ],
+    );
+  });
+
   it('reports a side mapped to neither or both of a field and a module, and transforms on a module', () => {
     assert.deepEqual(
       pathsOf(

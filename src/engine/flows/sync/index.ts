@@ -16,5 +16,5 @@ export {
 } from './mappings/index.ts';
 export { SYNC_STATUS_VALUES, resolveModule, syncOptionsSchema } from './options.ts';
 export type { SideFieldOptions, SyncFieldOptions, SyncOptions, SyncOptionsInput } from './options.ts';
-export { BUILT_IN_TRANSFORMS, BUILT_IN_TRANSFORM_NAMES, chainTransforms } from './transforms.ts';
-export type { BuiltInTransformName, ValueTransform } from './transforms.ts';
+export { BUILT_IN_TRANSFORMS, BUILT_IN_TRANSFORM_NAMES, NORMALISERS, chainTransforms } from './transforms.ts';
+export type { BuiltInTransformName, NormaliserName, ValueTransform } from './transforms.ts';

@@ -17,7 +17,7 @@ import type { JsonObject, JsonValue } from '../../../core/types.ts';
 import type { MappingModule, ModuleValues, VendorFields } from './mapping-module.ts';
 import { resolveModule } from './options.ts';
 import type { SyncOptions } from './options.ts';
-import { BUILT_IN_TRANSFORMS, chainTransforms } from './transforms.ts';
+import { BUILT_IN_TRANSFORMS, NORMALISERS, chainTransforms } from './transforms.ts';
 import type { ValueTransform } from './transforms.ts';
 
 /** One side's mapping, compiled from the flow's options. */
@@ -66,12 +66,17 @@ type FieldPlan =
 
 /** Compiles validated options (`syncOptionsSchema` output) into field specs and side mappings. */
 export function compileSyncFlow(options: SyncOptions): CompiledSyncFlow {
-  const fields: FieldSpec[] = Object.entries(options.fields).map(([name, field]) => ({
-    kind: 'scalar',
-    name,
-    direction: field.direction,
-    policy: policyOf(field.conflict ?? options.conflict),
-  }));
+  const fields: FieldSpec[] = Object.entries(options.fields).map(([name, field]) => {
+    const rules = { name, direction: field.direction, policy: policyOf(field.conflict ?? options.conflict) };
+    if (field.collection === undefined) return { kind: 'scalar', ...rules };
+    const { normalise, primaryAttribute } = field.collection;
+    return {
+      kind: 'collection',
+      ...rules,
+      normalise: typeof normalise === 'string' ? NORMALISERS[normalise] : normalise,
+      ...(primaryAttribute === undefined ? {} : { primaryAttribute }),
+    };
+  });
   return { fields, a: sideMapper(options, 'a'), b: sideMapper(options, 'b') };
 }
 

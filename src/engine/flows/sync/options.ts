@@ -7,8 +7,8 @@
 import { z } from 'zod';
 import type { MappingModule } from './mapping-module.ts';
 import { BUILT_IN_MODULES } from './mappings/index.ts';
-import { BUILT_IN_TRANSFORM_NAMES, BUILT_IN_TRANSFORMS } from './transforms.ts';
-import type { BuiltInTransformName, ValueTransform } from './transforms.ts';
+import { BUILT_IN_TRANSFORM_NAMES, BUILT_IN_TRANSFORMS, NORMALISERS } from './transforms.ts';
+import type { BuiltInTransformName, NormaliserName, ValueTransform } from './transforms.ts';
 
 const sideName = z.enum(['a', 'b']);
 const nonBlank = z.string().trim().min(1, 'must not be blank');
@@ -47,6 +47,8 @@ function isMappingModule(value: unknown): value is MappingModule {
 const transformSchema = z.custom<BuiltInTransformName | ValueTransform>(
   (value) => (typeof value === 'string' && value in BUILT_IN_TRANSFORMS) || isValueTransform(value),
   {
+    // Not aborting: the cross-field checks still run, so one validation lists every problem.
+    abort: false,
     error: (issue) =>
       `${JSON.stringify(issue.input) ?? 'this value'} is not a transform; use one of ${BUILT_IN_TRANSFORM_NAMES.join(', ')} or, in a TS config, { toCanonical, toVendor } functions`,
   },
@@ -56,6 +58,8 @@ const transformSchema = z.custom<BuiltInTransformName | ValueTransform>(
 const moduleSchema = z.custom<string | MappingModule>(
   (value) => (typeof value === 'string' && BUILT_IN_MODULES.has(value)) || isMappingModule(value),
   {
+    // Not aborting: the cross-field checks still run, so one validation lists every problem.
+    abort: false,
     error: (issue) =>
       `${JSON.stringify(issue.input) ?? 'this value'} is not a mapping module; use one of ${[...BUILT_IN_MODULES.keys()].join(', ')} or, in a TS config, a MappingModule object`,
   },
@@ -112,10 +116,36 @@ const policySchema = z.preprocess(
     }),
 );
 
+/**
+ * How the items of a collection field are keyed: a built-in normaliser's name (see {@link NORMALISERS}) or,
+ * in a TS config, a pure function from an item's value to its key.
+ */
+const normaliserSchema = z.custom<NormaliserName | ((value: string) => string)>(
+  (value) => (typeof value === 'string' && value in NORMALISERS) || isFunction(value),
+  {
+    // Not aborting: the cross-field checks still run, so one validation lists every problem.
+    abort: false,
+    error: (issue) =>
+      `${JSON.stringify(issue.input) ?? 'this value'} is not a normaliser; use one of ${Object.keys(NORMALISERS).join(', ')} or, in a TS config, a function`,
+  },
+);
+
+/**
+ * A collection field (e-mail addresses, phone numbers: sets of items without vendor ids, see the merge). Its
+ * value is a list of `{ value, attributes }` items, which only a mapping module produces, on both sides.
+ */
+const collectionSchema = z.strictObject({
+  normalise: normaliserSchema,
+  /** The boolean item attribute marking the one primary item (EspoCRM `primary`), if there is one. */
+  primaryAttribute: nonBlank.optional(),
+});
+
 /** One mapped field (keyed by its canonical name in `fields`). */
 const fieldSchema = z.strictObject({
   a: sideFieldSchema,
   b: sideFieldSchema,
+  /** Set for a collection field; absent for a scalar field (one JSON value). */
+  collection: collectionSchema.optional(),
   /** Which way the field flows; a one-way field's target is overwritten by the source (default both). */
   direction: z.enum(['both', 'a-to-b', 'b-to-a']).default('both'),
   /** This field's conflict policy; default the flow's `conflict`. Only for fields that flow both ways. */
@@ -202,6 +232,8 @@ interface CheckedParts {
   };
   /** Direction and conflict policy of each valid field (the policy absent: the flow default). */
   readonly rules: ReadonlyMap<string, string>;
+  /** The collection fields. */
+  readonly collections: ReadonlySet<string>;
   /** The one-way fields that set a conflict policy. */
   readonly oneWayWithConflict: readonly { readonly name: string; readonly direction: string }[];
   /** The match key sets as configured; an entry that is not a non-blank text is null (its own problem). */
@@ -248,6 +280,7 @@ function checkedParts(value: unknown): CheckedParts {
           : [];
       }),
     ),
+    collections: new Set(fields.flatMap(([name, field]) => (field.collection === undefined ? [] : [name]))),
     oneWayWithConflict: fields.flatMap(([name, field]) =>
       (field.direction === 'a-to-b' || field.direction === 'b-to-a') && field.conflict !== undefined
         ? [{ name, direction: field.direction }]
@@ -283,6 +316,11 @@ function sideProblems(parts: CheckedParts, side: 'a' | 'b'): Issue[] {
   for (const [name, mapping] of mappings) {
     const path = ['fields', name, side];
     if (mapping.field !== undefined) {
+      if (parts.collections.has(name))
+        issues.push({
+          path: [...path, 'field'],
+          message: 'a collection field is a list of { value, attributes } items: map it to a mapping module',
+        });
       claim(mapping.field, `field "${name}"`, [...path, 'field']);
       continue;
     }

@@ -137,3 +137,18 @@ export function chainTransforms(transforms: readonly ValueTransform[]): ValueTra
     toVendor: (value) => transforms.reduceRight((current, step) => step.toVendor(current), value),
   };
 }
+
+/**
+ * The built-in keys of collection items (see `CollectionFieldSpec.normalise`): `email` trims and lower-cases
+ * an address; `phone` keeps the digits and a leading `+`, so `+49 30 1234-5` and `+4930 12345` are one item.
+ */
+export const NORMALISERS = {
+  email: (value: string): string => value.trim().toLowerCase(),
+  phone: (value: string): string => {
+    const text = value.trim();
+    return (text.startsWith('+') ? '+' : '') + text.replace(/\D/g, '');
+  },
+} as const satisfies Record<string, (value: string) => string>;
+
+/** The name of a built-in normaliser. */
+export type NormaliserName = keyof typeof NORMALISERS;
