@@ -207,7 +207,7 @@ const syncOptionsObject = z.strictObject({
     .refine((fields) => Object.keys(fields).length > 0, 'map at least one field'),
   /**
    * The flow's default conflict policy (a field may set its own). Default `a-wins`: side a's value is kept,
-   * the seeds' "EspoCRM wins" when EspoCRM is side a, as in {@link beteiligteFlowDefaults}.
+   * the seeds' "EspoCRM wins" when EspoCRM is side a, as in `beteiligteFlowDefaults`.
    */
   conflict: policySchema.default({ kind: 'a-wins' }),
   match: matchSchema.prefault({}),
