@@ -10,3 +10,9 @@ export { superOfficeEnv } from './connectors/superoffice/options.ts';
 export * from './core/errors.ts';
 export type * from './core/types.ts';
 export type * from './ports/index.ts';
+export {
+  beteiligteFlowDefaults,
+  type MappingModule,
+  type SyncOptionsInput,
+  type ValueTransform,
+} from './engine/flows/sync/index.ts';
