@@ -16,7 +16,7 @@ import {
   compileSyncFlow,
   syncOptionsSchema,
 } from '../../../src/engine/flows/sync/index.ts';
-import { createSyncRunHandler } from '../../../src/engine/flows/sync/run.ts';
+import { createSyncRunHandler, syncLockKey } from '../../../src/engine/flows/sync/run.ts';
 import type { Job } from '../../../src/ports/queue.ts';
 import type { Link, Run } from '../../../src/ports/store.ts';
 import type { AdvowareSimulator } from '../../../src/simulators/advoware/index.ts';
@@ -208,6 +208,41 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     const link = await linkOf(espoRef(ids.espo));
     assert.equal(link.b.version, (await advo.connector.read(ADVO, ids.advo))?.version);
     assert.equal(link.a.version, (await espo.connector.read(ESPO, ids.espo))?.version);
+  });
+
+  it('the outcome commit confirms the ledger intents with the written version token', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });
+    const run = await sync(espoRef(ids.espo));
+    const link = await linkOf(espoRef(ids.espo));
+    const entries = await espo.test.backend.store.ledger.find(advoRef(ids.advo), 0);
+    const ofRun = entries.filter((entry) => entry.runId === run.id);
+    assert.deepEqual(ofRun.map((entry) => entry.field).sort(), ['name', 'vorname']);
+    for (const entry of ofRun) assert.equal(entry.version, link.b.version);
+  });
+
+  it('a run waits for the link lock another run holds, and completes once it is released', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    const link = await linkOf(espoRef(ids.espo));
+    const { backend } = espo.test;
+    const key = syncLockKey(FLOW, link, espoRef(ids.espo));
+    const held = (await backend.locks.acquireFenced(key, 60_000)) ?? assert.fail('lock taken');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });
+    const { jobId } = await backend.queue.enqueue({
+      flow: FLOW,
+      recordKey: jobRecordKey(FLOW, espoRef(ids.espo)),
+      payload: { ref: { ...espoRef(ids.espo) }, kind: 'updated' },
+    });
+    const busy = await eventually(async () => {
+      const runs = await backend.store.runs.list({ jobId });
+      return runs.find((run) => run.error?.code === 'SYNC_LINK_BUSY');
+    });
+    assert.equal(busy.outcome, 'FAILED');
+    assert.equal((await advoRecord(ids.advo))['name'], 'Muster', 'nothing written without the lock');
+    await backend.locks.release(key, held.token);
+    const done = await sync(espoRef(ids.espo));
+    assert.equal(done.outcome, 'COMPLETED');
+    assert.equal((await advoRecord(ids.advo))['name'], 'Meier');
   });
 
   it('concurrent edits of different fields on both sides both survive', async () => {
