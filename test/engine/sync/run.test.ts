@@ -16,6 +16,7 @@ import {
   compileSyncFlow,
   syncOptionsSchema,
 } from '../../../src/engine/flows/sync/index.ts';
+import type { SyncOptionsInput } from '../../../src/engine/flows/sync/index.ts';
 import { createSyncRunHandler, syncLockKey } from '../../../src/engine/flows/sync/run.ts';
 import type { Job } from '../../../src/ports/queue.ts';
 import type { Link, Run } from '../../../src/ports/store.ts';
@@ -39,7 +40,15 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
   beforeEach(async () => {
     espo = await espocrmFixture();
     advo = await advowareFixture();
-    const options = syncOptionsSchema.parse(beteiligteFlowDefaults({ espocrm: 'espo', advoware: 'advo' }));
+    pool = startPool({});
+  });
+
+  /** A worker pool running the Beteiligte flow's sync handler, with `overrides` of its default options. */
+  function startPool(overrides: Partial<SyncOptionsInput>): WorkerPool {
+    const options = syncOptionsSchema.parse({
+      ...beteiligteFlowDefaults({ espocrm: 'espo', advoware: 'advo' }),
+      ...overrides,
+    });
     const { backend } = espo.test;
     const handlers = new HandlerRegistry();
     handlers.register(
@@ -53,7 +62,7 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
         locks: backend.locks,
       }),
     );
-    pool = new WorkerPool({
+    const started = new WorkerPool({
       queue: backend.queue,
       attempts: backend.attempts,
       store: backend.store,
@@ -64,8 +73,9 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
       leaseMs: 30_000,
       pollMs: 5,
     });
-    pool.start();
-  });
+    started.start();
+    return started;
+  }
 
   afterEach(async () => {
     await pool.stop({ deadlineMs: 0 });
@@ -265,6 +275,24 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     assert.equal(run.outcome, 'COMPLETED');
     assert.equal((await espoRecord(ids.espo))['lastName'], 'Espo');
     assert.equal((await advoRecord(ids.advo))['name'], 'Espo');
+  });
+
+  it('a manual policy parks the same-field conflict: CONFLICT, both values kept, the other field still syncs', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await pool.stop({ deadlineMs: 0 });
+    pool = startPool({ conflict: 'manual' });
+    await espo.connector.write({
+      entityType: ESPO,
+      id: ids.espo,
+      fields: { lastName: 'Espo', firstName: 'Erika' },
+    });
+    await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { name: 'Advo' } });
+    const run = await sync(espoRef(ids.espo));
+    assert.equal(run.outcome, 'CONFLICT');
+    assert.equal((await espoRecord(ids.espo))['lastName'], 'Espo');
+    const advoFields = await advoRecord(ids.advo);
+    assert.deepEqual([advoFields['vorname'], advoFields['name']], ['Erika', 'Advo']);
+    assert.equal((await linkOf(espoRef(ids.espo))).status, 'conflict');
   });
 
   it('a second run with no change writes nothing: reads only, on both simulators', async () => {
