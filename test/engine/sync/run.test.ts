@@ -313,21 +313,30 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     assert.ok(total(advoCounts) >= 1, JSON.stringify(advoCounts));
   });
 
-  it('a dropped create answer leaves exactly one Beteiligter: the upsert finds what it created', async () => {
-    await simAdmin(advo.sim, 'POST', 'faults', {
-      dropAnswer: { routes: ['POST /connector/api/v1/advonet/Beteiligte'], times: 1 },
+  const lostCreates: { readonly kind: string; readonly fields: JsonObject }[] = [
+    { kind: 'person', fields: { firstName: 'Lotte', lastName: 'Lost', name: 'Lotte Lost' } },
+    { kind: 'company', fields: { firmenname: 'Lost GmbH', name: 'Lost GmbH' } },
+  ];
+  for (const { kind, fields } of lostCreates)
+    it(`a dropped create answer (${kind}) leaves exactly one Beteiligter: the upsert finds what it created`, async () => {
+      await simAdmin(advo.sim, 'POST', 'faults', {
+        dropAnswer: { routes: ['POST /connector/api/v1/advonet/Beteiligte'], times: 1 },
+      });
+      const created = await espo.connector.write({
+        entityType: ESPO,
+        fields,
+      });
+      const run = await sync(espoRef(created.id));
+      assert.equal(run.outcome, 'COMPLETED', JSON.stringify(run.error));
+      const counts = await simRequestCounts(advo.sim);
+      assert.equal(
+        countOf(counts, 'POST /connector/api/v1/advonet/Beteiligte'),
+        1,
+        'one create, answer lost',
+      );
+      assert.equal(countOf(counts, 'POST /connector/api/v1/advonet/Beteiligte', 0), 1);
+      const ids = await advoIds();
+      assert.equal(ids.length, 1, `one Beteiligter: ${ids.join(', ')}`);
+      assert.equal((await linkOf(espoRef(created.id))).b.ref.id, ids[0]);
     });
-    const created = await espo.connector.write({
-      entityType: ESPO,
-      fields: { firstName: 'Lotte', lastName: 'Lost', name: 'Lotte Lost' },
-    });
-    const run = await sync(espoRef(created.id));
-    assert.equal(run.outcome, 'COMPLETED', JSON.stringify(run.error));
-    const counts = await simRequestCounts(advo.sim);
-    assert.equal(countOf(counts, 'POST /connector/api/v1/advonet/Beteiligte'), 1, 'one create, answer lost');
-    assert.equal(countOf(counts, 'POST /connector/api/v1/advonet/Beteiligte', 0), 1);
-    const ids = await advoIds();
-    assert.equal(ids.length, 1, `one Beteiligter: ${ids.join(', ')}`);
-    assert.equal((await linkOf(espoRef(created.id))).b.ref.id, ids[0]);
-  });
 });
