@@ -1,0 +1,342 @@
+/**
+ * One sync run of the Beteiligte flow (EspoCRM `CBeteiligte` = side a, Advoware `Beteiligte` = side b) as a
+ * handler of a real WorkerPool and HandlerRegistry, against both simulators through their real connectors and
+ * a real SQLite backend: changes flow both ways, concurrent edits of different fields both survive, a
+ * same-field conflict follows the policy, an unchanged link costs reads only, and a first sync (also with a
+ * lost create answer) makes exactly one partner record and links it.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { jobRecordKey } from '../../../src/core/types.ts';
+import type { JsonObject, RecordRef } from '../../../src/core/types.ts';
+import { HandlerRegistry } from '../../../src/engine/handlers.ts';
+import { WorkerPool } from '../../../src/engine/worker-pool.ts';
+import {
+  beteiligteFlowDefaults,
+  compileSyncFlow,
+  syncOptionsSchema,
+} from '../../../src/engine/flows/sync/index.ts';
+import type { SyncOptionsInput } from '../../../src/engine/flows/sync/index.ts';
+import { createSyncRunHandler, syncLockKey } from '../../../src/engine/flows/sync/run.ts';
+import type { Job } from '../../../src/ports/queue.ts';
+import type { Link, Run } from '../../../src/ports/store.ts';
+import type { AdvowareSimulator } from '../../../src/simulators/advoware/index.ts';
+import type { EspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
+import { eventually } from '../../support/eventually.ts';
+import { countOf, simAdmin, simRequestCounts } from '../../support/sim-admin.ts';
+import type { RouteCounts } from '../../support/sim-admin.ts';
+import { silentLogger } from '../support.ts';
+import { FLOW, advowareFixture, espocrmFixture } from './support.ts';
+import type { ScanFixture } from './support.ts';
+
+const ESPO = 'CBeteiligte';
+const ADVO = 'Beteiligte';
+
+describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
+  let espo: ScanFixture & { readonly sim: EspoCrmSimulator };
+  let advo: ScanFixture & { readonly sim: AdvowareSimulator };
+  let pool: WorkerPool;
+
+  beforeEach(async () => {
+    espo = await espocrmFixture();
+    advo = await advowareFixture();
+    pool = startPool({});
+  });
+
+  /** A worker pool running the Beteiligte flow's sync handler, with `overrides` of its default options. */
+  function startPool(overrides: Partial<SyncOptionsInput>): WorkerPool {
+    const options = syncOptionsSchema.parse({
+      ...beteiligteFlowDefaults({ espocrm: 'espo', advoware: 'advo' }),
+      ...overrides,
+    });
+    const { backend } = espo.test;
+    const handlers = new HandlerRegistry();
+    handlers.register(
+      FLOW,
+      createSyncRunHandler({
+        flow: FLOW,
+        options,
+        compiled: compileSyncFlow(options),
+        connectors: { a: espo.connector, b: advo.connector },
+        store: backend.store,
+        locks: backend.locks,
+      }),
+    );
+    const started = new WorkerPool({
+      queue: backend.queue,
+      attempts: backend.attempts,
+      store: backend.store,
+      handlers,
+      clock: espo.clock,
+      logger: silentLogger,
+      concurrency: 2,
+      leaseMs: 30_000,
+      pollMs: 5,
+    });
+    started.start();
+    return started;
+  }
+
+  afterEach(async () => {
+    await pool.stop({ deadlineMs: 0 });
+    await advo.close();
+    await espo.close();
+  });
+
+  const espoRef = (id: string): RecordRef => ({ connection: 'espo', entityType: ESPO, id });
+  const advoRef = (id: string): RecordRef => ({ connection: 'advo', entityType: ADVO, id });
+
+  /** Queues a change event for `ref` and waits until its job settled; returns the job's last run. */
+  async function sync(ref: RecordRef): Promise<Run> {
+    const { backend } = espo.test;
+    const { jobId } = await backend.queue.enqueue({
+      flow: FLOW,
+      recordKey: jobRecordKey(FLOW, ref),
+      payload: { ref: { ...ref }, kind: 'updated' },
+    });
+    await eventually(async () => {
+      // A retry waits out its backoff on the fixtures' manual clock.
+      espo.clock.advance(1_000);
+      const job = (await backend.queue.get(jobId)) as Job;
+      assert.ok(
+        job.state === 'COMPLETED' || job.state === 'SKIPPED',
+        `job ${jobId}: ${job.state} ${JSON.stringify(job.lastError)}`,
+      );
+      return true;
+    });
+    const runs = await backend.store.runs.list({ jobId });
+    return runs[0] as Run;
+  }
+
+  async function espoRecord(id: string): Promise<JsonObject> {
+    return ((await espo.connector.read(ESPO, id)) ?? assert.fail(`no CBeteiligte ${id}`)).fields;
+  }
+
+  async function advoRecord(id: string): Promise<JsonObject> {
+    return ((await advo.connector.read(ADVO, id)) ?? assert.fail(`no Beteiligter ${id}`)).fields;
+  }
+
+  async function advoIds(): Promise<string[]> {
+    const page = await advo.connector.list({ entityType: ADVO, limit: 100 });
+    return page.records.map((record) => record.id);
+  }
+
+  async function linkOf(ref: RecordRef): Promise<Link> {
+    return (await espo.test.backend.store.links.findByRef(FLOW, ref)) ?? assert.fail('no link');
+  }
+
+  /** A person in EspoCRM, synced once to Advoware; returns both ids. */
+  async function linkedPerson(firstName: string, lastName: string): Promise<{ espo: string; advo: string }> {
+    const created = await espo.connector.write({
+      entityType: ESPO,
+      fields: { firstName, lastName, name: `${firstName} ${lastName}` },
+    });
+    const run = await sync(espoRef(created.id));
+    assert.equal(run.outcome, 'COMPLETED', JSON.stringify(run.error));
+    const link = await linkOf(espoRef(created.id));
+    return { espo: created.id, advo: link.b.ref.id };
+  }
+
+  function total(counts: RouteCounts): number {
+    return Object.values(counts)
+      .flatMap((byStatus) => Object.values(byStatus))
+      .reduce((sum, count) => sum + count, 0);
+  }
+
+  function writes(counts: RouteCounts): string[] {
+    return Object.keys(counts).filter((route) => /^(POST|PUT|PATCH|DELETE) /.test(route));
+  }
+
+  it('a first sync of an unlinked CBeteiligter creates exactly one Beteiligter, links them and stores its id', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    assert.deepEqual(await advoIds(), [ids.advo]);
+    const advoFields = await advoRecord(ids.advo);
+    assert.equal(advoFields['vorname'], 'Max');
+    assert.equal(advoFields['name'], 'Muster');
+    assert.equal((await espoRecord(ids.espo))['advowareId'], Number(ids.advo));
+    const link = await linkOf(advoRef(ids.advo));
+    assert.equal(link.a.ref.id, ids.espo);
+    assert.deepEqual(link.b.base, { firstName: 'Max', lastName: 'Muster', companyName: null });
+  });
+
+  it('a first sync of an unlinked Beteiligter creates one CBeteiligter carrying its advowareId', async () => {
+    const created = await advo.connector.write({ entityType: ADVO, fields: { name: 'Muster GmbH' } });
+    const run = await sync(advoRef(created.id));
+    assert.equal(run.outcome, 'COMPLETED', JSON.stringify(run.error));
+    const page = await espo.connector.list({ entityType: ESPO, limit: 100 });
+    assert.equal(page.records.length, 1);
+    const espoFields = page.records[0]?.fields ?? {};
+    assert.deepEqual(
+      [espoFields['firmenname'], espoFields['name'], espoFields['advowareId']],
+      ['Muster GmbH', 'Muster GmbH', Number(created.id)],
+    );
+    assert.equal((await linkOf(advoRef(created.id))).a.ref.id, page.records[0]?.id);
+  });
+
+  it('a CBeteiligter the seed system linked (advowareId) is linked to its Beteiligter, not duplicated', async () => {
+    const advoCreated = await advo.connector.write({
+      entityType: ADVO,
+      fields: { vorname: 'Max', name: 'Muster' },
+    });
+    const espoCreated = await espo.connector.write({
+      entityType: ESPO,
+      fields: {
+        firstName: 'Max',
+        lastName: 'Mustermann',
+        name: 'Max Mustermann',
+        advowareId: advoCreated.id,
+      },
+    });
+    const run = await sync(espoRef(espoCreated.id));
+    assert.equal(run.outcome, 'COMPLETED', JSON.stringify(run.error));
+    assert.deepEqual(await advoIds(), [advoCreated.id]);
+    assert.equal((await linkOf(espoRef(espoCreated.id))).b.ref.id, advoCreated.id);
+    // No base yet: the differing lastName is a conflict, which EspoCRM (side a) wins.
+    assert.equal((await advoRecord(advoCreated.id))['name'], 'Mustermann');
+  });
+
+  it('an EspoCRM change reaches Advoware, and an Advoware change reaches EspoCRM', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });
+    const toAdvo = await sync(espoRef(ids.espo));
+    assert.equal(toAdvo.outcome, 'COMPLETED');
+    assert.equal((await advoRecord(ids.advo))['name'], 'Meier');
+    assert.deepEqual(
+      toAdvo.changes.map((change) => [change.ref.connection, change.field, change.after]),
+      [
+        ['advo', 'vorname', 'Max'],
+        ['advo', 'name', 'Meier'],
+      ],
+    );
+
+    await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { vorname: 'Moritz' } });
+    const toEspo = await sync(advoRef(ids.advo));
+    assert.equal(toEspo.outcome, 'COMPLETED');
+    const espoFields = await espoRecord(ids.espo);
+    assert.equal(espoFields['firstName'], 'Moritz');
+    assert.equal(espoFields['lastName'], 'Meier');
+    const link = await linkOf(espoRef(ids.espo));
+    assert.equal(link.b.version, (await advo.connector.read(ADVO, ids.advo))?.version);
+    assert.equal(link.a.version, (await espo.connector.read(ESPO, ids.espo))?.version);
+  });
+
+  it('the outcome commit confirms the ledger intents with the written version token', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });
+    const run = await sync(espoRef(ids.espo));
+    const link = await linkOf(espoRef(ids.espo));
+    const entries = await espo.test.backend.store.ledger.find(advoRef(ids.advo), 0);
+    const ofRun = entries.filter((entry) => entry.runId === run.id);
+    assert.deepEqual(ofRun.map((entry) => entry.field).sort(), ['name', 'vorname']);
+    for (const entry of ofRun) assert.equal(entry.version, link.b.version);
+  });
+
+  it('a run waits for the link lock another run holds, and completes once it is released', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    const link = await linkOf(espoRef(ids.espo));
+    const { backend } = espo.test;
+    const key = syncLockKey(FLOW, link, espoRef(ids.espo));
+    const held = (await backend.locks.acquireFenced(key, 60_000)) ?? assert.fail('lock taken');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });
+    const { jobId } = await backend.queue.enqueue({
+      flow: FLOW,
+      recordKey: jobRecordKey(FLOW, espoRef(ids.espo)),
+      payload: { ref: { ...espoRef(ids.espo) }, kind: 'updated' },
+    });
+    const busy = await eventually(async () => {
+      const runs = await backend.store.runs.list({ jobId });
+      return runs.find((run) => run.error?.code === 'SYNC_LINK_BUSY');
+    });
+    assert.equal(busy.outcome, 'FAILED');
+    assert.equal((await advoRecord(ids.advo))['name'], 'Muster', 'nothing written without the lock');
+    await backend.locks.release(key, held.token);
+    const done = await sync(espoRef(ids.espo));
+    assert.equal(done.outcome, 'COMPLETED');
+    assert.equal((await advoRecord(ids.advo))['name'], 'Meier');
+  });
+
+  it('concurrent edits of different fields on both sides both survive', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { firstName: 'Erika' } });
+    await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { name: 'Mustermann' } });
+    const run = await sync(espoRef(ids.espo));
+    assert.equal(run.outcome, 'COMPLETED');
+    const espoFields = await espoRecord(ids.espo);
+    const advoFields = await advoRecord(ids.advo);
+    assert.deepEqual([espoFields['firstName'], espoFields['lastName']], ['Erika', 'Mustermann']);
+    assert.deepEqual([advoFields['vorname'], advoFields['name']], ['Erika', 'Mustermann']);
+  });
+
+  it('the same field edited on both sides follows the policy: EspoCRM (side a) wins by default', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Espo' } });
+    await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { name: 'Advo' } });
+    const run = await sync(advoRef(ids.advo));
+    assert.equal(run.outcome, 'COMPLETED');
+    assert.equal((await espoRecord(ids.espo))['lastName'], 'Espo');
+    assert.equal((await advoRecord(ids.advo))['name'], 'Espo');
+  });
+
+  it('a manual policy parks the same-field conflict: CONFLICT, both values kept, the other field still syncs', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await pool.stop({ deadlineMs: 0 });
+    pool = startPool({ conflict: 'manual' });
+    await espo.connector.write({
+      entityType: ESPO,
+      id: ids.espo,
+      fields: { lastName: 'Espo', firstName: 'Erika' },
+    });
+    await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { name: 'Advo' } });
+    const run = await sync(espoRef(ids.espo));
+    assert.equal(run.outcome, 'CONFLICT');
+    assert.equal((await espoRecord(ids.espo))['lastName'], 'Espo');
+    const advoFields = await advoRecord(ids.advo);
+    assert.deepEqual([advoFields['vorname'], advoFields['name']], ['Erika', 'Advo']);
+    assert.equal((await linkOf(espoRef(ids.espo))).status, 'conflict');
+  });
+
+  it('a second run with no change writes nothing: reads only, on both simulators', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });
+    assert.equal((await sync(espoRef(ids.espo))).outcome, 'COMPLETED');
+    await simAdmin(espo.sim, 'DELETE', 'requests');
+    await simAdmin(advo.sim, 'DELETE', 'requests');
+
+    const again = await sync(espoRef(ids.espo));
+    assert.equal(again.outcome, 'SKIPPED');
+    assert.equal(again.reason, 'up to date');
+    const espoCounts = await simRequestCounts(espo.sim);
+    const advoCounts = await simRequestCounts(advo.sim);
+    assert.deepEqual(writes(espoCounts), [], JSON.stringify(espoCounts));
+    assert.deepEqual(writes(advoCounts), [], JSON.stringify(advoCounts));
+    assert.equal(total(espoCounts), 1, JSON.stringify(espoCounts));
+    assert.ok(total(advoCounts) >= 1, JSON.stringify(advoCounts));
+  });
+
+  const lostCreates: { readonly kind: string; readonly fields: JsonObject }[] = [
+    { kind: 'person', fields: { firstName: 'Lotte', lastName: 'Lost', name: 'Lotte Lost' } },
+    { kind: 'company', fields: { firmenname: 'Lost GmbH', name: 'Lost GmbH' } },
+  ];
+  for (const { kind, fields } of lostCreates)
+    it(`a dropped create answer (${kind}) leaves exactly one Beteiligter: the upsert finds what it created`, async () => {
+      await simAdmin(advo.sim, 'POST', 'faults', {
+        dropAnswer: { routes: ['POST /connector/api/v1/advonet/Beteiligte'], times: 1 },
+      });
+      const created = await espo.connector.write({
+        entityType: ESPO,
+        fields,
+      });
+      const run = await sync(espoRef(created.id));
+      assert.equal(run.outcome, 'COMPLETED', JSON.stringify(run.error));
+      const counts = await simRequestCounts(advo.sim);
+      assert.equal(
+        countOf(counts, 'POST /connector/api/v1/advonet/Beteiligte'),
+        1,
+        'one create, answer lost',
+      );
+      assert.equal(countOf(counts, 'POST /connector/api/v1/advonet/Beteiligte', 0), 1);
+      const ids = await advoIds();
+      assert.equal(ids.length, 1, `one Beteiligter: ${ids.join(', ')}`);
+      assert.equal((await linkOf(espoRef(created.id))).b.ref.id, ids[0]);
+    });
+});
