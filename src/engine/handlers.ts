@@ -43,6 +43,13 @@ export interface RunContext {
    */
   recordIntent(changes: readonly FieldChange[]): Promise<void>;
   /**
+   * Registers work for after the run's outcome is recorded, however the attempt ended (returned, threw, was
+   * aborted): e.g. releasing a per-link lock only once the outcome commit its fence guards has landed, so the
+   * next holder never races this run's commit. Runs in registration order; a failure is logged, never raised.
+   * A crash skips it, so whatever it frees must also free itself (a lock's TTL).
+   */
+  afterOutcome(work: () => Promise<void>): void;
+  /**
    * Counts one vendor API call made by this run (stored with the run). Calls reported to the connectors'
    * ApiCallRecorder during the run are counted automatically (see run-scope.ts).
    */

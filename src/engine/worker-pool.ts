@@ -282,6 +282,7 @@ export class WorkerPool {
     const entry: InFlight = { job, controller: new AbortController(), phase: 'running' };
     this.#inFlight.add(entry);
     const stopHeartbeat = this.#startHeartbeat(entry, leasedAt);
+    const afterOutcome: (() => Promise<void>)[] = [];
     try {
       const tally: RunTally = { apiCalls: 0, names: {} };
       const outcome = await this.#runHandler(job, {
@@ -301,6 +302,9 @@ export class WorkerPool {
           return this.#options.store.runs.setNames(run.id, names);
         },
         recordIntent: (changes) => this.#options.store.runs.recordIntent(run.id, changes),
+        afterOutcome: (work) => {
+          afterOutcome.push(work);
+        },
         countApiCall: () => {
           tally.apiCalls += 1;
         },
@@ -311,6 +315,18 @@ export class WorkerPool {
     } finally {
       stopHeartbeat();
       this.#inFlight.delete(entry);
+      await this.#runAfterOutcome(job, afterOutcome);
+    }
+  }
+
+  /** The work a run registered with `afterOutcome`, in order; a failure is logged and the rest still runs. */
+  async #runAfterOutcome(job: LeasedJob, work: readonly (() => Promise<void>)[]): Promise<void> {
+    for (const each of work) {
+      try {
+        await each();
+      } catch (error) {
+        this.#options.logger.warn({ err: error, jobId: job.id }, 'work after the run outcome failed');
+      }
     }
   }
 

@@ -117,6 +117,7 @@ describe('enrich flow: the run signal', () => {
       logger: silentLogger,
       setNames: () => Promise.resolve(),
       recordIntent: () => Promise.resolve(),
+      afterOutcome: () => {},
       countApiCall: () => {},
     };
   }

@@ -530,6 +530,31 @@ describe('WorkerPool', () => {
     }
   });
 
+  test('runs the work registered with afterOutcome once the outcome is recorded, also for a run that threw', async () => {
+    // What each piece of work saw when it ran: the outcome of its run and the state of its job then.
+    const seen: string[] = [];
+    const note = (runId: string, jobId: string) => async () => {
+      const run = await backend.store.runs.get(runId);
+      const job = await jobState(backend.queue, jobId);
+      seen.push(`${run?.outcome ?? 'open'}/${job.state}`);
+    };
+    handlers.register('after', (job, context) => {
+      context.afterOutcome(note(context.runId, job.id));
+      context.afterOutcome(() => Promise.reject(new Error('a failing piece does not stop the next')));
+      context.afterOutcome(note(context.runId, job.id));
+      if (job.recordKey.endsWith('/2'))
+        return Promise.reject(new CrmsyncError('BOOM', 'boom', { retryable: false }));
+      return Promise.resolve({ outcome: 'COMPLETED' });
+    });
+    const done = await enqueue(backend.queue, 'after', '1');
+    const dead = await enqueue(backend.queue, 'after', '2');
+    startPool({ concurrency: 1 });
+    await jobIn(backend.queue, done, 'COMPLETED');
+    await jobIn(backend.queue, dead, 'DEAD');
+    await eventually(() => seen.length === 4);
+    assert.deepEqual(seen, ['COMPLETED/COMPLETED', 'COMPLETED/COMPLETED', 'FAILED/DEAD', 'FAILED/DEAD']);
+  });
+
   test('the run of an attempt that died after its write still shows the write the next attempt skips', async () => {
     // A vendor record held in memory: attempt 1 writes it and then never returns (its heartbeats fail, as
     // if its worker were cut off); attempt 2, on another instance, finds the value there.

@@ -86,18 +86,17 @@ async function runSync(
   const key = syncLockKey(flow, found, ref);
   const lock = await locks.acquireFenced(key, settings.lockTtlMs ?? 60_000);
   if (lock === null) throw new SyncLinkBusyError(key);
-  try {
-    // Re-read under the lock: the revision the commit is checked against must be the one the merge saw.
-    const link = found === null ? await store.links.findByRef(flow, ref) : await store.links.get(found.id);
-    const fence = { key, fence: lock.fence };
-    const run =
-      link === null
-        ? await firstSync(settings, side, ref, context)
-        : await linkedSync(settings, link, context);
-    return run.result(fence);
-  } finally {
+  // Released once the outcome commit (which carries the fence) has landed, not when the handler returns:
+  // otherwise the next holder could take the lock in between and this run's commit would be refused.
+  context.afterOutcome(async () => {
     await locks.release(key, lock.token);
-  }
+  });
+  // Re-read under the lock: the revision the commit is checked against must be the one the merge saw.
+  const link = found === null ? await store.links.findByRef(flow, ref) : await store.links.get(found.id);
+  const fence = { key, fence: lock.fence };
+  const run =
+    link === null ? await firstSync(settings, side, ref, context) : await linkedSync(settings, link, context);
+  return run.result(fence);
 }
 
 function sideOf({ flow, options }: SyncRunSettings, ref: RecordRef): Side {
