@@ -6,36 +6,18 @@
  * while jobs are still queued, and the process must exit with jobs left PENDING.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSqliteBackend } from '../../src/adapters/sqlite/index.ts';
 import { signGenericWebhook } from '../../src/connectors/generic/index.ts';
 import { jobRecordKey } from '../../src/core/types.ts';
 import type { JobInput, JobState } from '../../src/ports/queue.ts';
-import { startServe } from '../support/serve-process.ts';
+import { startServe, writeInspectConfig } from '../support/serve-process.ts';
 import type { ServeProcess } from '../support/serve-process.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 
 const SECRET = 'e2e-backlog-secret-0123456789';
 const BACKLOG = 100_000;
-
-function writeConfig(dir: string, database: string): string {
-  const file = join(dir, 'crmsync.config.ts');
-  const entry = new URL('../../src/index.ts', import.meta.url).href;
-  writeFileSync(
-    file,
-    `import { defineConfig } from '${entry}';
-export default defineConfig({
-  server: { host: '127.0.0.1', port: 0 },
-  store: { kind: 'sqlite', path: ${JSON.stringify(database)} },
-  log: { level: 'info' },
-  connections: { source: { connector: 'generic', options: { secret: '${SECRET}' } } },
-  flows: { watch: { type: 'inspect', connections: ['source'] } },
-});\n`,
-  );
-  return file;
-}
 
 /** The backlog, as the ingest route would have queued it: one updated Contact per job. */
 function backlog(): JobInput[] {
@@ -60,7 +42,7 @@ describe('crmsync serve draining a backlog of 100,000 jobs that need no I/O', ()
   let serve: ServeProcess | undefined;
   let configFile = '';
   before(async () => {
-    configFile = writeConfig(temp.path, database);
+    configFile = writeInspectConfig(temp.path, database, SECRET);
     const backend = openSqliteBackend({ path: database, durability: 'process' });
     try {
       await backend.queue.enqueueMany(backlog());

@@ -4,36 +4,18 @@
  * 1,000 are in the queue.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSqliteBackend } from '../../src/adapters/sqlite/index.ts';
 import { signGenericWebhook } from '../../src/connectors/generic/index.ts';
 import { sendAll } from '../support/load.ts';
 import type { LoadRequest } from '../support/load.ts';
-import { startServe } from '../support/serve-process.ts';
+import { startServe, writeInspectConfig } from '../support/serve-process.ts';
 import type { ServeProcess } from '../support/serve-process.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 
 const SECRET = 'e2e-secret-0123456789abcdef';
 const WEBHOOKS = 1_000;
-
-function writeConfig(dir: string): string {
-  const file = join(dir, 'crmsync.config.ts');
-  const entry = new URL('../../src/index.ts', import.meta.url).href;
-  writeFileSync(
-    file,
-    `import { defineConfig } from '${entry}';
-export default defineConfig({
-  server: { host: '127.0.0.1', port: 0 },
-  store: { kind: 'sqlite', path: ${JSON.stringify(join(dir, 'crmsync.db'))} },
-  log: { level: 'info' },
-  connections: { source: { connector: 'generic', options: { secret: '${SECRET}' } } },
-  flows: { watch: { type: 'inspect', connections: ['source'] } },
-});\n`,
-  );
-  return file;
-}
 
 function webhook(index: number): LoadRequest {
   const body = Buffer.from(
@@ -53,7 +35,7 @@ describe('crmsync serve killed with SIGKILL', () => {
   let serve: ServeProcess | undefined;
   let configFile = '';
   before(() => {
-    configFile = writeConfig(temp.path);
+    configFile = writeInspectConfig(temp.path, join(temp.path, 'crmsync.db'), SECRET);
   });
   after(async () => {
     await serve?.stop('SIGKILL');

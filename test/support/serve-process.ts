@@ -4,6 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -63,4 +65,25 @@ export function startServe(options: {
       reject(new Error(`crmsync serve exited (${code}) before listening:\n${output}`));
     });
   });
+}
+
+/**
+ * Writes the config of the serve end-to-end tests: a generic connection `source` signed with `secret`, feeding
+ * an `inspect` flow `watch` (a no-op handler), the store in `database`. Returns the config file's path.
+ */
+export function writeInspectConfig(dir: string, database: string, secret: string): string {
+  const file = join(dir, 'crmsync.config.ts');
+  const entry = new URL('../../src/index.ts', import.meta.url).href;
+  writeFileSync(
+    file,
+    `import { defineConfig } from '${entry}';
+export default defineConfig({
+  server: { host: '127.0.0.1', port: 0 },
+  store: { kind: 'sqlite', path: ${JSON.stringify(database)} },
+  log: { level: 'info' },
+  connections: { source: { connector: 'generic', options: { secret: '${secret}' } } },
+  flows: { watch: { type: 'inspect', connections: ['source'] } },
+});\n`,
+  );
+  return file;
 }
