@@ -3,12 +3,15 @@
  * handler of a real WorkerPool and HandlerRegistry, against both simulators through their real connectors and
  * a real SQLite backend: changes flow both ways, concurrent edits of different fields both survive, a
  * same-field conflict follows the policy, an unchanged link costs reads only, and a first sync (also with a
- * lost create answer) makes exactly one partner record and links it.
+ * lost create answer) makes exactly one partner record and links it, and the EspoCRM webhook of the run's own
+ * write is an echo that costs no API call.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { valueHash } from '../../../src/core/canonical.ts';
 import { jobRecordKey } from '../../../src/core/types.ts';
-import type { JsonObject, RecordRef } from '../../../src/core/types.ts';
+import type { ChangeEvent, JsonObject, RecordRef } from '../../../src/core/types.ts';
+import { parseEspoCrmWebhook } from '../../../src/connectors/espocrm/webhook.ts';
 import { HandlerRegistry } from '../../../src/engine/handlers.ts';
 import { WorkerPool } from '../../../src/engine/worker-pool.ts';
 import {
@@ -21,7 +24,8 @@ import { createSyncRunHandler, syncLockKey } from '../../../src/engine/flows/syn
 import type { Job } from '../../../src/ports/queue.ts';
 import type { Link, Run } from '../../../src/ports/store.ts';
 import type { AdvowareSimulator } from '../../../src/simulators/advoware/index.ts';
-import type { EspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
+import type { DeliveryRecord, EspoCrmSimulator } from '../../../src/simulators/espocrm/index.ts';
+import { admin, api, body } from '../../connectors/espocrm/simulator-support.ts';
 import { eventually } from '../../support/eventually.ts';
 import { countOf, simAdmin, simRequestCounts } from '../../support/sim-admin.ts';
 import type { RouteCounts } from '../../support/sim-admin.ts';
@@ -87,12 +91,12 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
   const advoRef = (id: string): RecordRef => ({ connection: 'advo', entityType: ADVO, id });
 
   /** Queues a change event for `ref` and waits until its job settled; returns the job's last run. */
-  async function sync(ref: RecordRef): Promise<Run> {
+  async function sync(ref: RecordRef, event?: ChangeEvent): Promise<Run> {
     const { backend } = espo.test;
     const { jobId } = await backend.queue.enqueue({
       flow: FLOW,
       recordKey: jobRecordKey(FLOW, ref),
-      payload: { ref: { ...ref }, kind: 'updated' },
+      payload: event === undefined ? { ref: { ...ref }, kind: 'updated' } : (event as unknown as JsonObject),
     });
     await eventually(async () => {
       // A retry waits out its backoff on the fixtures' manual clock.
@@ -339,4 +343,68 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
       assert.equal(ids.length, 1, `one Beteiligter: ${ids.join(', ')}`);
       assert.equal((await linkOf(espoRef(created.id))).b.ref.id, ids[0]);
     });
+
+  /**
+   * Makes the run write `vorname` from Advoware to the CBeteiligter and returns the EspoCRM webhook event of
+   * that write, as the simulator delivered it (a `CBeteiligte.update` webhook without skipOwn) and the
+   * connector parses it.
+   */
+  async function echoOfOwnWrite(ids: { espo: string; advo: string }, vorname: string): Promise<ChangeEvent> {
+    const hook = await api(espo.sim, 'POST', '/Webhook', {
+      body: { event: 'CBeteiligte.update', url: 'http://127.0.0.1:9/hook', skipOwn: false },
+    });
+    assert.equal(hook.status, 200, hook.text);
+    await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { vorname } });
+    assert.equal((await sync(advoRef(ids.advo))).outcome, 'COMPLETED');
+    assert.equal((await espoRecord(ids.espo))['firstName'], vorname);
+    await espo.sim.processWebhookQueue();
+    const sent = body<DeliveryRecord[]>(await admin(espo.sim, 'GET', 'webhooks/deliveries'));
+    const items = sent.at(-1)?.items ?? assert.fail('no webhook delivery');
+    const events = parseEspoCrmWebhook(Buffer.from(JSON.stringify(items)), {
+      connection: 'espo',
+      event: 'CBeteiligte.update',
+    });
+    assert.equal(events.length, 1, JSON.stringify(items));
+    return events[0] as ChangeEvent;
+  }
+
+  async function clearRequestCounts(): Promise<void> {
+    await simAdmin(espo.sim, 'DELETE', 'requests');
+    await simAdmin(advo.sim, 'DELETE', 'requests');
+  }
+
+  it('the EspoCRM webhook of our own write is an echo: SKIPPED "echo", no API call, the ledger entry consumed', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    const echo = await echoOfOwnWrite(ids, 'Moritz');
+    await clearRequestCounts();
+
+    const run = await sync(espoRef(ids.espo), echo);
+    assert.deepEqual([run.outcome, run.reason], ['SKIPPED', 'echo']);
+    assert.equal(total(await simRequestCounts(espo.sim)), 0);
+    assert.equal(total(await simRequestCounts(advo.sim)), 0);
+    const { ledger } = espo.test.backend.store;
+    const query = { fields: { firstName: valueHash('Moritz') } };
+    assert.equal(await ledger.matchEcho(espoRef(ids.espo), query), null, 'the entry was consumed');
+
+    // The same values sent again later (a person typing them) are not taken for an echo: the run reads.
+    const again = await sync(espoRef(ids.espo), { ...echo });
+    assert.deepEqual([again.outcome, again.reason], ['SKIPPED', 'up to date']);
+    assert.ok(total(await simRequestCounts(espo.sim)) >= 1);
+  });
+
+  it('an event that changed another field too is no echo: the run reads and syncs that field', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    const echo = await echoOfOwnWrite(ids, 'Moritz');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });
+    await clearRequestCounts();
+    const changedFields = [...(echo.changedFields ?? []), 'lastName'];
+    const run = await sync(espoRef(ids.espo), {
+      ...echo,
+      changedFields,
+      data: { ...echo.data, lastName: 'Meier' },
+    });
+    assert.equal(run.outcome, 'COMPLETED', JSON.stringify(run.error));
+    assert.ok(total(await simRequestCounts(espo.sim)) >= 1);
+    assert.equal((await advoRecord(ids.advo))['name'], 'Meier');
+  });
 });

@@ -3,7 +3,8 @@
  * makes) its link, holds the per-link fenced lock, reads both sides, merges them against the link's base
  * snapshots and writes only what changed per side. Everything it learnt (base snapshots, version tokens,
  * ledger confirmations, the fence) goes into the run's outcome commit, so the store saves it with the run
- * in one operation, or not at all. See docs/sync-flow.md, "One sync run".
+ * in one operation, or not at all. A job that is only the echo of our own write ends before any read (./echo.ts).
+ * See docs/sync-flow.md, "One sync run".
  */
 import { valueHash } from '../../../core/canonical.ts';
 import { CrmsyncError } from '../../../core/errors.ts';
@@ -18,6 +19,7 @@ import type { Locks } from '../../../ports/locks.ts';
 import type { LeasedJob } from '../../../ports/queue.ts';
 import type { Link, LinkWrite, Store } from '../../../ports/store.ts';
 import type { FlowHandler, HandlerResult, RunContext } from '../../handlers.ts';
+import { matchJobEcho } from './echo.ts';
 import type { CompiledSyncFlow } from './mapping.ts';
 import type { SyncOptions } from './options.ts';
 
@@ -94,6 +96,9 @@ async function runSync(
   // Re-read under the lock: the revision the commit is checked against must be the one the merge saw.
   const link = found === null ? await store.links.findByRef(flow, ref) : await store.links.get(found.id);
   const fence = { key, fence: lock.fence };
+  // Before any vendor read: the echo of our own write costs no API call at all.
+  const echo = await matchJobEcho(store.ledger, job.payloads as unknown as ChangeEvent[]);
+  if (echo !== null) return { outcome: 'SKIPPED', reason: 'echo', commit: { fence, consume: echo.entryIds } };
   const run =
     link === null ? await firstSync(settings, side, ref, context) : await linkedSync(settings, link, context);
   return run.result(fence);
