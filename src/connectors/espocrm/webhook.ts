@@ -167,6 +167,24 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/**
+ * Attributes EspoCRM maintains itself on every save (read-only through the API): an update webhook may carry
+ * them (`modifiedById/Name` when the author changed, reference §webhooks), but they are no change of the
+ * record's data. They stay in `data` (the actor and version come from them) and out of `changedFields`, so a
+ * flow's relevance and echo checks see only what a user or our write changed.
+ */
+const SYSTEM_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'id',
+  'deleted',
+  'createdAt',
+  'createdById',
+  'createdByName',
+  'modifiedAt',
+  'modifiedById',
+  'modifiedByName',
+  'versionNumber',
+]);
+
 function toChangeEvent(
   item: JsonObject,
   index: number,
@@ -195,7 +213,9 @@ function toChangeEvent(
   const version = versionOf(item);
   return {
     ...base,
-    ...(kind === 'updated' && { changedFields: Object.keys(item).filter((name) => name !== 'id') }),
+    ...(kind === 'updated' && {
+      changedFields: Object.keys(item).filter((name) => !SYSTEM_ATTRIBUTES.has(name)),
+    }),
     ...(actorId !== undefined && { actorId }),
     ...(occurredAt !== null && { occurredAt }),
     ...(version !== null && { version }),
