@@ -1,6 +1,6 @@
 /**
- * The retention task: deletes finished jobs and dedup keys, old runs and write-ledger entries after their
- * configured days, and expired locks and connector state (which read as absent anyway), so that no table
+ * The retention task: deletes finished jobs and dedup keys, old runs, closed conflicts and write-ledger
+ * entries after their configured days, and expired locks and connector state (which read as absent anyway), so that no table
  * only grows. Every prune deletes in bounded batches with a turn of the event loop between them (see the
  * ports), so the serving process that happens to run the tick keeps answering webhooks meanwhile.
  */
@@ -21,6 +21,8 @@ export interface RetentionPolicy {
 export interface RetentionResult {
   readonly jobs: number;
   readonly runs: number;
+  /** Closed conflicts of the inbox (kept as long as runs: they explain what the runs of that time did). */
+  readonly conflicts: number;
   readonly ledger: number;
   readonly locks: number;
   readonly connectorState: number;
@@ -43,6 +45,7 @@ export async function pruneExpired(
   return {
     jobs: await step(() => backend.queue.prune(now - policy.jobsDays * DAY_MS)),
     runs: await step(() => backend.store.runs.prune(now - policy.runsDays * DAY_MS)),
+    conflicts: await step(() => backend.store.conflicts.prune(now - policy.runsDays * DAY_MS)),
     ledger: await step(() => backend.store.ledger.prune(now - policy.ledgerDays * DAY_MS)),
     locks: await step(() => backend.locks.prune()),
     connectorState: await step(() => backend.store.connectorState.prune()),
@@ -57,6 +60,9 @@ export function retentionTask(
 ): ScheduledTask {
   return async ({ signal, logger }) => {
     const pruned = await pruneExpired(backend, policy, clock.now(), signal);
-    logger.info({ ...pruned }, 'retention: pruned old jobs, runs, ledger entries, locks and connector state');
+    logger.info(
+      { ...pruned },
+      'retention: pruned old jobs, runs, closed conflicts, ledger entries, locks and connector state',
+    );
   };
 }

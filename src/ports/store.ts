@@ -2,13 +2,14 @@ import type { FieldChange, JsonObject, JsonValue, RecordRef, RunOutcome } from '
 import type { LockFence } from './locks.ts';
 
 /**
- * Durable state of the engine other than the queue: run history, links of sync flows, the write ledger,
- * checkpoints of scans, and small per-connection state such as cached tokens. Every adapter (SQLite,
- * PostgreSQL) passes the same contract suite.
+ * Durable state of the engine other than the queue: run history, links of sync flows, the conflict inbox,
+ * the write ledger, checkpoints of scans, and small per-connection state such as cached tokens. Every adapter
+ * (SQLite, PostgreSQL) passes the same contract suite.
  */
 export interface Store {
   readonly runs: RunRepository;
   readonly links: LinkRepository;
+  readonly conflicts: ConflictRepository;
   readonly ledger: WriteLedger;
   readonly checkpoints: CheckpointRepository;
   readonly connectorState: ConnectorStateRepository;
@@ -131,6 +132,25 @@ export interface LinkSide {
   readonly version: string | null;
 }
 
+/**
+ * A side's record is gone (soft delete, DESIGN lesson 4: an inferred delete is suspect, so the engine marks
+ * the link and waits a grace period before it acts on the other side): when it was seen gone, and what was
+ * done about it.
+ */
+export interface LinkDeletion {
+  /** The side whose record is gone. */
+  readonly side: 'a' | 'b';
+  /** When the engine first saw it gone (epoch ms); the grace period runs from here. */
+  readonly detectedAt: number;
+  /**
+   * What the engine did on the other side after the grace period (deleted that record, or only flagged it
+   * there): null while it waits.
+   */
+  readonly applied: 'deleted' | 'flagged' | null;
+  /** When it did so; null while it waits. */
+  readonly appliedAt: number | null;
+}
+
 /** A pair of record refs in a sync flow. */
 export interface Link {
   readonly id: string;
@@ -141,6 +161,8 @@ export interface Link {
   readonly retryCount: number;
   readonly lastError: string | null;
   readonly lastSyncedAt: number | null;
+  /** The soft-delete mark: a side's record is gone; null while both records exist. */
+  readonly deletion: LinkDeletion | null;
   /** Increases with every save; used for optimistic concurrency. */
   readonly revision: number;
   readonly createdAt: number;
@@ -158,6 +180,11 @@ export interface LinkWrite {
   readonly lastError?: string | null;
   readonly lastSyncedAt?: number | null;
   /**
+   * The soft-delete mark as the writer leaves it. Absent means null: a save that does not carry the mark it
+   * read clears it (spread the link read to keep it).
+   */
+  readonly deletion?: LinkDeletion | null;
+  /**
    * For updates: the revision read. The save fails with StaleWriteError if the stored revision differs,
    * so two writers never silently overwrite each other.
    */
@@ -171,8 +198,122 @@ export interface LinkRepository {
   findByRef(flow: string, ref: RecordRef): Promise<Link | null>;
   /** Creates or updates a link; returns it as stored (with its new revision). */
   save(link: LinkWrite): Promise<Link>;
-  /** Links of a flow, optionally by status, oldest id first after `afterId` (for scans). */
-  list(query: { flow: string; status?: LinkStatus; afterId?: string; limit?: number }): Promise<Link[]>;
+  /** Links of a flow, optionally filtered, oldest id first after `afterId` (for scans; default limit 100). */
+  list(query: LinkQuery): Promise<Link[]>;
+  /** Number of links of a flow per status (every LinkStatus key present, 0 when none). */
+  countByStatus(flow: string): Promise<Record<LinkStatus, number>>;
+}
+
+/** Filters of {@link LinkRepository.list}; they combine (AND). */
+export interface LinkQuery {
+  readonly flow: string;
+  readonly status?: LinkStatus;
+  /**
+   * Only links whose deletion waits for its grace period: a `deletion` with `applied` null and `detectedAt`
+   * before this time (epoch ms). For the sweep that acts on deletions whose grace period is over.
+   */
+  readonly deletionPendingBefore?: number;
+  /** Keyset paging: only links with a greater id (the id of the last link of the previous page). */
+  readonly afterId?: string;
+  /** Maximum number of links (default 100). */
+  readonly limit?: number;
+}
+
+// ----------------------------------------------------------------------------------------- conflicts
+
+/**
+ * Where a conflict is in its life. `open`: parked for a person (manual policy); `resolved`: a person chose,
+ * the next run of its link writes it; `closed`: done (settled by policy, written, or found moot).
+ */
+export type ConflictStatus = 'open' | 'resolved' | 'closed';
+
+/** How a conflict was settled. */
+export interface ConflictResolution {
+  /** Side a's value, side b's value, or a value given by the operator. */
+  readonly take: 'a' | 'b' | 'value';
+  /** The value both sides get. */
+  readonly value: JsonValue;
+  /** Who settled it: 'policy' for a policy, else the operator (e.g. 'cli'). */
+  readonly by: string;
+  /** When (epoch ms). */
+  readonly at: number;
+}
+
+/** A true same-field conflict of a sync link (settled by policy or parked), for the conflict inbox. */
+export interface ConflictRecord {
+  readonly id: string;
+  readonly flow: string;
+  readonly linkId: string;
+  /** Canonical field, and for a collection field the item key / attribute (null when not applicable). */
+  readonly field: string;
+  readonly item: string | null;
+  readonly attribute: string | null;
+  /** Side a's value, side b's value (as the run that found it, or last reported it, saw them). */
+  readonly a: JsonValue;
+  readonly b: JsonValue;
+  /** The base snapshot values per side. */
+  readonly base: { readonly a: JsonValue; readonly b: JsonValue };
+  /** The policy's kind: 'a-wins' | 'b-wins' | 'newest-wins' | 'manual'. */
+  readonly policy: string;
+  /** The side that won, or 'parked'. */
+  readonly outcome: 'a' | 'b' | 'parked';
+  readonly status: ConflictStatus;
+  /** How it was settled; null while `open`. */
+  readonly resolution: ConflictResolution | null;
+  /** The run that found it (last updated it: reported it again, or closed it). */
+  readonly runId: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/**
+ * A conflict a run found ({@link OutcomeCommit.conflicts}). outcome 'parked' -> stored `open` (or, when its
+ * slot has an `open` or `resolved` conflict already, that one is updated); 'a'/'b' -> stored `closed` with
+ * `resolution` (by default: the winner's value, by 'policy', at the commit's time).
+ *
+ * `linkId: ''` means "the link of this commit": a link created by the same commit ({@link OutcomeCommit.link}
+ * without id) gets its id only inside the commit.
+ */
+export type ConflictInput = Omit<
+  ConflictRecord,
+  'id' | 'status' | 'createdAt' | 'updatedAt' | 'resolution'
+> & {
+  readonly resolution?: ConflictResolution | null;
+};
+
+/** Filters of {@link ConflictRepository.list}; they combine (AND). */
+export interface ConflictQuery {
+  readonly flow?: string;
+  readonly linkId?: string;
+  readonly status?: ConflictStatus;
+  /** Keyset paging: only conflicts with a greater id (the id of the last one of the previous page). */
+  readonly afterId?: string;
+  /** Maximum number of conflicts (default 100). */
+  readonly limit?: number;
+}
+
+/**
+ * The conflict inbox of sync flows. Runs add and close conflicts only in their outcome commit
+ * ({@link OutcomeCommit.conflicts}), so the inbox always agrees with the link it is about; operators read it
+ * and resolve open conflicts here.
+ */
+export interface ConflictRepository {
+  get(id: string): Promise<ConflictRecord | null>;
+  /** Oldest id first after `afterId` (default limit 100). */
+  list(query?: ConflictQuery): Promise<ConflictRecord[]>;
+  /** Number of conflicts of a flow per status (every status key present, 0 when none). */
+  count(flow: string): Promise<Record<ConflictStatus, number>>;
+  /**
+   * An operator's choice for an `open` conflict: it becomes `resolved`, and the next run of its link writes
+   * the value. Throws NotFoundError `CONFLICT_NOT_FOUND` for an unknown id, InputError `CONFLICT_NOT_OPEN`
+   * (naming its status) for one that is resolved or closed already; neither is retryable.
+   */
+  resolve(id: string, resolution: ConflictResolution): Promise<ConflictRecord>;
+  /**
+   * Deletes `closed` conflicts updated before `olderThan` (epoch ms), in bounded batches (the serving process
+   * keeps serving meanwhile); open and resolved ones are kept however old. Returns how many.
+   */
+  prune(olderThan: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------- write ledger
@@ -274,7 +415,9 @@ export interface WriteLedger {
  * settlement) is stored, when `fence` is stale (`LOCK_FENCE_STALE`), `link` is stale (`STALE_WRITE`: the
  * stored revision differs from `expectedRevision`, or a create finds the record linked already), or a
  * ledger entry to confirm or consume is no longer open (`STALE_WRITE`: another run consumed it). The run
- * then ends FAILED with that error and the job fails with retry, as a thrown error would.
+ * then ends FAILED with that error and the job fails with retry, as a thrown error would. A conflict the
+ * inbox cannot hold refuses it too, not retryable (a bug of the caller): `CONFLICT_INVALID`,
+ * `CONFLICT_RESOLUTION_INVALID`, `CONFLICT_LINK_MISSING` (linkId '' without a link), `LINK_NOT_FOUND`.
  */
 export interface OutcomeCommit {
   /**
@@ -292,6 +435,16 @@ export interface OutcomeCommit {
   readonly confirm?: readonly LedgerConfirmation[];
   /** Entries of {@link EchoMatch.entryIds} this run matched; consumed, so they never match again. */
   readonly consume?: readonly string[];
+  /**
+   * Conflicts the run found (`add`, see {@link ConflictInput}: a parked conflict already in the inbox for
+   * its slot updates that row, so the inbox shows it once however often merges report it) and conflicts it
+   * wrote or found moot (`close`: ids, stored `closed` with the resolution, the run as their `runId`; closing
+   * one that is closed already, or pruned, changes nothing).
+   */
+  readonly conflicts?: {
+    readonly add?: readonly ConflictInput[];
+    readonly close?: readonly { readonly id: string; readonly resolution: ConflictResolution }[];
+  };
 }
 
 // ----------------------------------------------------------------------------------------- checkpoints

@@ -1,7 +1,7 @@
 /**
  * Contract of the outcome commit (src/ports/backend.ts, JobAttempts.end with an OutcomeCommit): the link, the
- * ledger confirmations and consumptions, the run's outcome and the job's settlement land together or not at
- * all; a stale link revision, a stale lock fence or an entry consumed already refuses the commit, and then
+ * conflicts found and closed, the ledger confirmations and consumptions, the run's outcome and the job's
+ * settlement land together or not at all; a stale link revision, a stale lock fence or an entry consumed already refuses the commit, and then
  * the run ends FAILED with the retryable error and the job retries.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +12,13 @@ import { valueHash } from '../../src/core/canonical.ts';
 import type { RecordRef } from '../../src/core/types.ts';
 import { jobRecordKey } from '../../src/core/types.ts';
 import type { AttemptEnd, Backend } from '../../src/ports/backend.ts';
-import type { Link, LinkWrite, OutcomeCommit } from '../../src/ports/store.ts';
+import type {
+  ConflictInput,
+  ConflictResolution,
+  Link,
+  LinkWrite,
+  OutcomeCommit,
+} from '../../src/ports/store.ts';
 import { openFor } from './harness.ts';
 import type { ContractBackendFactory } from './harness.ts';
 
@@ -23,12 +29,38 @@ const EXACT: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000, jitter: 0 };
 const ESPO: RecordRef = { connection: 'espocrm', entityType: 'CBeteiligte', id: 'e1' };
 const ADVO: RecordRef = { connection: 'advoware', entityType: 'Beteiligte', id: '1001' };
 const LOCK_KEY = `link:${FLOW}:1`;
+const CITY_WRITTEN: ConflictResolution = { take: 'value', value: 'Köln', by: 'cli', at: 1 };
+
+/** Parks `conflict` through the outcome commit of a run of its own (ADVO's job); returns it as stored. */
+async function parkEarlier(backend: Backend, conflict: ConflictInput) {
+  const { jobId } = await backend.queue.enqueue({
+    flow: FLOW,
+    recordKey: jobRecordKey(FLOW, ADVO),
+    payload: 0,
+  });
+  const attempt = await backend.attempts.begin({ workerId: 'w0', leaseMs: LEASE });
+  assert.ok(attempt?.run);
+  const ended = await backend.attempts.end({
+    jobId,
+    leaseToken: attempt.job.leaseToken,
+    runId: attempt.run.id,
+    run: { outcome: 'CONFLICT', finishedAt: 0 },
+    job: { kind: 'complete', state: 'COMPLETED' },
+    commit: { conflicts: { add: [conflict] } },
+  });
+  assert.equal(ended, 'settled');
+  const [stored] = await backend.store.conflicts.list();
+  assert.equal(stored?.status, 'open');
+  return stored;
+}
 
 /** Defines the outcome-commit contract suite for one backend. */
 export function defineOutcomeCommitContract(adapter: string, factory: ContractBackendFactory): void {
   /**
-   * A backend with a link of ESPO and ADVO, an EspoCRM job for it leased and its run begun, an intent of
-   * the run (name -> "Acme GmbH", about to be written to Advoware) and an echo entry of an earlier run.
+   * A backend with a link of ESPO and ADVO, an open conflict of the link (field `city`, parked by an earlier
+   * run), an EspoCRM job for it leased and its run begun, an intent of the run (name -> "Acme GmbH", about to
+   * be written to Advoware) and an echo entry of an earlier run. The run's commit closes the `city` conflict
+   * and adds two: `phone` parked, `email` settled by policy.
    */
   const setup = async (t: TestContext) => {
     const { backend, clock } = await openFor(t, factory, { queue: { backoff: EXACT } });
@@ -38,6 +70,20 @@ export function defineOutcomeCommitContract(adapter: string, factory: ContractBa
       b: { ref: ADVO, base: { name: 'Acme' }, version: 'rowid-1' },
       status: 'clean',
     });
+    const conflict = (field: string, outcome: ConflictInput['outcome']): ConflictInput => ({
+      flow: FLOW,
+      linkId: link.id,
+      field,
+      item: null,
+      attribute: null,
+      a: `${field} a`,
+      b: `${field} b`,
+      base: { a: null, b: null },
+      policy: outcome === 'parked' ? 'manual' : 'a-wins',
+      outcome,
+      runId: null,
+    });
+    const city = await parkEarlier(backend, conflict('city', 'parked'));
     const [echo] = await backend.store.ledger.recordIntents([
       { ref: ESPO, field: 'name', valueHash: valueHash('Acme'), runId: 'earlier', writtenAt: clock.now() },
     ]);
@@ -72,6 +118,10 @@ export function defineOutcomeCommitContract(adapter: string, factory: ContractBa
       link: synced,
       confirm: [{ id: written!, version: 'rowid-2' }],
       consume: [echo!],
+      conflicts: {
+        add: [conflict('phone', 'parked'), conflict('email', 'a')],
+        close: [{ id: city.id, resolution: CITY_WRITTEN }],
+      },
     };
     const end = (overrides: Partial<OutcomeCommit> = {}): AttemptEnd => ({
       jobId,
@@ -91,6 +141,7 @@ export function defineOutcomeCommitContract(adapter: string, factory: ContractBa
     advoLedger: await backend.store.ledger.find(ADVO, 0),
     echoOpen: await backend.store.ledger.matchEcho(ESPO, { fields: { name: valueHash('Acme') } }),
     job: await backend.queue.get(jobId),
+    conflicts: await backend.store.conflicts.list(),
   });
 
   /** Asserts the refused run: FAILED with `code`, the job FAILED with retry, the rest as `before`. */
@@ -105,6 +156,7 @@ export function defineOutcomeCommitContract(adapter: string, factory: ContractBa
     assert.deepEqual(after.espoLedger, before.espoLedger, 'the echo entry is unchanged');
     assert.deepEqual(after.advoLedger, before.advoLedger, 'the intent is not confirmed');
     assert.deepEqual(after.echoOpen, before.echoOpen, 'the echo entry is not consumed');
+    assert.deepEqual(after.conflicts, before.conflicts, 'no conflict is added or closed');
     const run = await backend.store.runs.get(ids.runId);
     assert.deepEqual([run?.outcome, run?.error?.code], ['FAILED', code]);
     assert.deepEqual(
@@ -136,6 +188,16 @@ export function defineOutcomeCommitContract(adapter: string, factory: ContractBa
       );
       assert.equal((await backend.store.runs.get(runId))?.outcome, 'COMPLETED');
       assert.equal((await backend.queue.get(jobId))?.state, 'COMPLETED');
+      const conflicts = await backend.store.conflicts.list();
+      assert.deepEqual(
+        conflicts.map((conflict) => [conflict.field, conflict.status, conflict.resolution?.take ?? null]),
+        [
+          ['city', 'closed', 'value'],
+          ['phone', 'open', null],
+          ['email', 'closed', 'a'],
+        ],
+      );
+      assert.deepEqual([conflicts[0]?.resolution, conflicts[0]?.runId], [CITY_WRITTEN, runId]);
     });
 
     it('supersedes the older open entries of the link’s records, keeping the ones it confirms', async (t) => {
@@ -270,8 +332,8 @@ export function defineOutcomeCommitContract(adapter: string, factory: ContractBa
       assert.equal(await backend.attempts.end(end()), 'lease-lost');
       const after = await snapshot(backend, link.id, jobId);
       assert.deepEqual(
-        [after.link, after.espoLedger, after.advoLedger, after.echoOpen],
-        [before.link, before.espoLedger, before.advoLedger, before.echoOpen],
+        [after.link, after.espoLedger, after.advoLedger, after.echoOpen, after.conflicts],
+        [before.link, before.espoLedger, before.advoLedger, before.echoOpen, before.conflicts],
       );
       assert.equal((await backend.store.runs.get(runId))?.outcome, 'FAILED');
     });

@@ -1,6 +1,7 @@
 /**
  * What the serving process reads often never costs work linear in a table: `jobs list --state`, `runs list
- * --outcome/--since` and the /metrics job gauge (queue.counts) use indexes that deliver rows in list order,
+ * --outcome/--since`, the conflict inbox, the link and conflict counts, and the /metrics job gauge
+ * (queue.counts) use indexes that deliver rows in list order,
  * checked on the query plans of the statements the adapter really executes. A `SCAN jobs`/`SCAN runs` reads
  * the whole table (or index); a temporary B-tree for ORDER BY sorts every match before the limit applies.
  * Retention's batched deletes find their rows through an index too.
@@ -77,6 +78,19 @@ it('matches an echo through the index of a record’s open ledger entries', asyn
   await assertIndexed(db, 'echo', () => ledger.matchEcho(REF, { version: 'v1', fields: { name: 'h' } }));
 });
 
+it('lists and counts conflicts, and finds links whose deletion waits, through indexes in list order', async (t) => {
+  const { backend, ...db } = setup(t);
+  const { conflicts, links } = backend.store;
+  await assertIndexed(db, 'all conflicts', () => conflicts.list({ afterId: '10' }));
+  await assertIndexed(db, 'conflicts of a flow', () => conflicts.list({ flow: 'f', afterId: '10' }));
+  await assertIndexed(db, 'open conflicts of a flow', () => conflicts.list({ flow: 'f', status: 'open' }));
+  await assertIndexed(db, 'open conflicts', () => conflicts.list({ status: 'open' }));
+  await assertIndexed(db, 'conflicts of a link', () => conflicts.list({ linkId: '7', status: 'open' }));
+  await assertIndexed(db, 'conflict counts', () => conflicts.count('f'));
+  await assertIndexed(db, 'link counts', () => links.countByStatus('f'));
+  await assertIndexed(db, 'pending deletions', () => links.list({ flow: 'f', deletionPendingBefore: 1_000 }));
+});
+
 it('counts jobs per state without reading the jobs', async (t) => {
   const { backend, ...db } = setup(t);
   await assertIndexed(db, 'counts', () => backend.queue.counts());
@@ -88,6 +102,7 @@ it('finds what retention deletes through an index', async (t) => {
   await assertIndexed(db, 'jobs and dedup keys', () => queue.prune(1_000));
   await assertIndexed(db, 'runs', () => store.runs.prune(1_000));
   await assertIndexed(db, 'ledger', () => store.ledger.prune(1_000));
+  await assertIndexed(db, 'closed conflicts', () => store.conflicts.prune(1_000));
   await assertIndexed(db, 'locks', () => locks.prune());
   await assertIndexed(db, 'connector state', () => store.connectorState.prune());
 });

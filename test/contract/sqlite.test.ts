@@ -15,6 +15,7 @@ import type { Backend } from '../../src/ports/backend.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 import { defineAttemptsContract } from './attempts.contract.ts';
+import { defineConflictsContract } from './conflicts.contract.ts';
 import type { ContractBackendFactory } from './harness.ts';
 import { defineLedgerCrashContract } from './ledger-crash.contract.ts';
 import { defineLedgerContract } from './ledger.contract.ts';
@@ -47,6 +48,7 @@ defineStoreContract('sqlite', sqlite);
 defineAttemptsContract('sqlite', sqlite);
 defineLedgerContract('sqlite', sqlite);
 defineOutcomeCommitContract('sqlite', sqlite);
+defineConflictsContract('sqlite', sqlite);
 defineLedgerCrashContract(sqlite);
 
 describe('SQLite backend', () => {
@@ -181,6 +183,44 @@ describe('SQLite backend', () => {
       FAILED: 0,
       DEAD: 1,
     });
+  });
+
+  it('counts the links of a file from before link_counts when it migrates it, with no deletion marks', async (t) => {
+    const { open, path } = setup(t);
+    const older = SqliteDatabase.open({ path, durability: 'process', busyTimeoutMs: 1_000 });
+    migrate(
+      older,
+      0,
+      MIGRATIONS.filter((migration) => migration.version < 7),
+    );
+    const insert = `INSERT INTO links (flow, a_connection, a_entity_type, a_id, b_connection, b_entity_type, b_id,
+                      status, revision, created_at, updated_at) VALUES (?, 'a', 'T', ?, 'b', 'T', ?, ?, 1, 0, 0)`;
+    for (const [n, [flow, status]] of [
+      ['f', 'clean'],
+      ['f', 'clean'],
+      ['f', 'failed'],
+      ['g', 'clean'],
+    ].entries())
+      older.run(insert, flow!, String(n), String(n), status!);
+    older.close();
+    const { store } = open(path);
+    assert.deepEqual(await store.links.countByStatus('f'), {
+      clean: 2,
+      pending: 0,
+      failed: 1,
+      conflict: 0,
+      deleted: 0,
+    });
+    const links = await store.links.list({ flow: 'f' });
+    assert.deepEqual(
+      links.map((link) => link.deletion),
+      [null, null, null],
+    );
+    await store.links.save({ ...links[0]!, status: 'pending' });
+    assert.deepEqual(
+      [(await store.links.countByStatus('f')).clean, (await store.links.countByStatus('f')).pending],
+      [1, 1],
+    );
   });
 
   it('turns a closed database into StorageError', async (t) => {

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
-import { NotFoundError, StaleWriteError } from '../../src/core/errors.ts';
+import { InputError, NotFoundError, StaleWriteError } from '../../src/core/errors.ts';
 import type { RecordRef } from '../../src/core/types.ts';
-import type { LinkWrite, RunStart } from '../../src/ports/store.ts';
+import type { LinkDeletion, LinkRepository, LinkStatus, LinkWrite, RunStart } from '../../src/ports/store.ts';
 import { openFor } from './harness.ts';
 import type { ContractBackendFactory } from './harness.ts';
 
@@ -220,6 +220,7 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
             retryCount: 0,
             lastError: null,
             lastSyncedAt: null,
+            deletion: null,
             revision: 1,
             createdAt: clock.now(),
             updatedAt: clock.now(),
@@ -315,6 +316,118 @@ export function defineStoreContract(adapter: string, factory: ContractBackendFac
           ids[2],
           ids[3],
         ]);
+      });
+      /** Saves a link of records `a<n>`/`b<n>` with the given fields. */
+      const saveNth = (links: LinkRepository, n: number, overrides: Partial<LinkWrite> = {}) =>
+        links.save(
+          link({
+            a: { ref: ref(`a${n}`), base: null, version: null },
+            b: { ref: ref(`b${n}`, 'espocrm'), base: null, version: null },
+            ...overrides,
+          }),
+        );
+
+      it('keeps the soft-delete mark a save carries, and clears it when a save carries none', async (t) => {
+        const { store, clock } = await open(t);
+        const waiting: LinkDeletion = { side: 'b', detectedAt: clock.now(), applied: null, appliedAt: null };
+        const created = await store.links.save(link({ status: 'pending', deletion: waiting }));
+        assert.deepEqual(created.deletion, waiting);
+        assert.deepEqual((await store.links.get(created.id))?.deletion, waiting);
+        const applied: LinkDeletion = { ...waiting, applied: 'flagged', appliedAt: clock.now() + 5 };
+        const marked = await store.links.save({ ...created, deletion: applied, expectedRevision: 1 });
+        assert.deepEqual((await store.links.findByRef('so-espo', CONTACT))?.deletion, applied);
+        // A save spreading the link read keeps the mark; one built without it clears it (absent = null).
+        const kept = await store.links.save({ ...marked, status: 'deleted', expectedRevision: 2 });
+        assert.deepEqual(kept.deletion, applied);
+        const cleared = await store.links.save({ ...link(), id: created.id, expectedRevision: 3 });
+        assert.equal(cleared.deletion, null);
+        assert.equal((await store.links.get(created.id))?.deletion, null);
+      });
+
+      it('refuses a soft-delete mark the store cannot hold, changing nothing', async (t) => {
+        const { store, clock } = await open(t);
+        const created = await store.links.save(link());
+        const bad: unknown[] = [
+          { side: 'c', detectedAt: clock.now(), applied: null, appliedAt: null },
+          { side: 'a', detectedAt: clock.now(), applied: 'erased', appliedAt: clock.now() },
+          { side: 'a', detectedAt: clock.now(), applied: 'deleted', appliedAt: null },
+          { side: 'a', detectedAt: null, applied: null, appliedAt: null },
+        ];
+        for (const deletion of bad) {
+          await assert.rejects(
+            store.links.save({ ...created, deletion: deletion as LinkDeletion }),
+            (error: unknown) => error instanceof InputError && error.code === 'LINK_DELETION_INVALID',
+          );
+        }
+        assert.deepEqual(await store.links.get(created.id), created);
+      });
+
+      it('lists the links whose deletion waits past a time, for the grace-period sweep', async (t) => {
+        const { store } = await open(t);
+        const waiting = (detectedAt: number): LinkDeletion => ({
+          side: 'a',
+          detectedAt,
+          applied: null,
+          appliedAt: null,
+        });
+        const ids = [
+          (await saveNth(store.links, 0, { deletion: waiting(1_000) })).id,
+          (
+            await saveNth(store.links, 1, {
+              deletion: { ...waiting(1_000), applied: 'deleted', appliedAt: 2_000 },
+            })
+          ).id,
+          (await saveNth(store.links, 2)).id,
+          (await saveNth(store.links, 3, { deletion: waiting(5_000) })).id,
+          (await saveNth(store.links, 4, { deletion: waiting(2_000), status: 'deleted' })).id,
+          (await saveNth(store.links, 5, { deletion: waiting(1_500) })).id,
+          (await saveNth(store.links, 6, { deletion: waiting(1_000), flow: 'other' })).id,
+        ];
+        const idsOf = (links: { id: string }[]) => links.map((item) => item.id);
+        assert.deepEqual(idsOf(await store.links.list({ flow: 'so-espo', deletionPendingBefore: 2_001 })), [
+          ids[0],
+          ids[4],
+          ids[5],
+        ]);
+        assert.deepEqual(
+          idsOf(await store.links.list({ flow: 'so-espo', deletionPendingBefore: 2_000, status: 'pending' })),
+          [ids[0], ids[5]],
+        );
+        assert.deepEqual(
+          idsOf(
+            await store.links.list({
+              flow: 'so-espo',
+              deletionPendingBefore: 9_999,
+              afterId: ids[0],
+              limit: 2,
+            }),
+          ),
+          [ids[3], ids[4]],
+        );
+        assert.deepEqual(await store.links.list({ flow: 'so-espo', deletionPendingBefore: 1_000 }), []);
+      });
+
+      it('counts the links of a flow per status, following every save', async (t) => {
+        const { store } = await open(t);
+        const none: Record<LinkStatus, number> = { clean: 0, pending: 0, failed: 0, conflict: 0, deleted: 0 };
+        assert.deepEqual(await store.links.countByStatus('so-espo'), none);
+        const first = await saveNth(store.links, 0, { status: 'clean' });
+        await saveNth(store.links, 1, { status: 'clean' });
+        await saveNth(store.links, 2, { status: 'failed' });
+        await saveNth(store.links, 3, { status: 'clean', flow: 'other' });
+        assert.deepEqual(await store.links.countByStatus('so-espo'), { ...none, clean: 2, failed: 1 });
+        const stored = (await store.links.get(first.id))!;
+        const moved = await store.links.save({ ...stored, status: 'conflict', expectedRevision: 1 });
+        await store.links.save({ ...moved, expectedRevision: 2 }); // same status: no change
+        await store.links.save({ ...moved, flow: 'other', expectedRevision: 3 });
+        assert.deepEqual(await store.links.countByStatus('so-espo'), { ...none, clean: 1, failed: 1 });
+        assert.deepEqual(await store.links.countByStatus('other'), { ...none, clean: 1, conflict: 1 });
+        // A refused save changes no count.
+        await assert.rejects(
+          store.links.save({ ...moved, status: 'deleted', expectedRevision: 1 }),
+          StaleWriteError,
+        );
+        assert.deepEqual(await store.links.countByStatus('other'), { ...none, clean: 1, conflict: 1 });
       });
     });
 

@@ -1,8 +1,8 @@
 /**
- * JobAttempts on SQLite: the queue, the run history, the links, the ledger and the lock fences share one
- * file, so each step is one transaction and one commit (one fsync in `power` durability): `begin` leases the
- * job and inserts its run, `end` checks the fence, saves the link, confirms and consumes ledger entries,
- * records the run's outcome and settles the job.
+ * JobAttempts on SQLite: the queue, the run history, the links, the conflict inbox, the ledger and the lock
+ * fences share one file, so each step is one transaction and one commit (one fsync in `power` durability):
+ * `begin` leases the job and inserts its run, `end` checks the fence, saves the link, adds and closes
+ * conflicts, confirms and consumes ledger entries, records the run's outcome and settles the job.
  */
 import { CrmsyncError, LeaseLostError, StorageError } from '../../core/errors.ts';
 import { parseJobRecordKey } from '../../core/types.ts';
@@ -16,6 +16,7 @@ import type {
 import type { Clock } from '../../ports/clock.ts';
 import type { DequeueRequest } from '../../ports/queue.ts';
 import type { OutcomeCommit, RunFinish } from '../../ports/store.ts';
+import type { SqliteConflictRepository } from './conflicts.ts';
 import type { SqliteDatabase } from './database.ts';
 import type { SqliteWriteLedger } from './ledger.ts';
 import type { SqliteLinkRepository } from './links.ts';
@@ -29,6 +30,7 @@ export class SqliteJobAttempts implements JobAttempts {
   readonly #queue: SqliteQueue;
   readonly #runs: SqliteRunRepository;
   readonly #links: SqliteLinkRepository;
+  readonly #conflicts: SqliteConflictRepository;
   readonly #ledger: SqliteWriteLedger;
   readonly #locks: SqliteLocks;
   readonly #clock: Clock;
@@ -38,6 +40,7 @@ export class SqliteJobAttempts implements JobAttempts {
     queue: SqliteQueue;
     runs: SqliteRunRepository;
     links: SqliteLinkRepository;
+    conflicts: SqliteConflictRepository;
     ledger: SqliteWriteLedger;
     locks: SqliteLocks;
     clock: Clock;
@@ -46,6 +49,7 @@ export class SqliteJobAttempts implements JobAttempts {
     this.#queue = options.queue;
     this.#runs = options.runs;
     this.#links = options.links;
+    this.#conflicts = options.conflicts;
     this.#ledger = options.ledger;
     this.#locks = options.locks;
     this.#clock = options.clock;
@@ -75,7 +79,7 @@ export class SqliteJobAttempts implements JobAttempts {
       // rolls back the commit alone, and the run and the job are then recorded as they must be instead.
       this.#db.exec('SAVEPOINT outcome_commit');
       try {
-        const refusal = end.commit === undefined ? null : this.#tryCommit(end.commit);
+        const refusal = end.commit === undefined ? null : this.#tryCommit(end.commit, end.runId);
         if (refusal !== null) this.#db.exec('ROLLBACK TO outcome_commit');
         const run = refusal === null ? end.run : failedRun(end.run, refusal);
         const settlement: JobSettlement =
@@ -96,16 +100,21 @@ export class SqliteJobAttempts implements JobAttempts {
   }
 
   /**
-   * Applies the commit: fence first (a fenced-out holder changes nothing), then link, then ledger. Returns
-   * the typed error that refused it (the caller rolls back), or null; driver failures propagate.
+   * Applies the commit: fence first (a fenced-out holder changes nothing), then link, conflicts (which may
+   * name the link just saved) and ledger. Returns the typed error that refused it (the caller rolls back),
+   * or null; driver failures propagate.
    */
-  #tryCommit(commit: OutcomeCommit): CrmsyncError | null {
+  #tryCommit(commit: OutcomeCommit, runId: string): CrmsyncError | null {
     try {
+      const now = this.#clock.now();
       if (commit.fence !== undefined) this.#locks.checkFenceSync(commit.fence.key, commit.fence.fence);
-      if (commit.link !== undefined) this.#links.saveSync(commit.link);
-      const supersede = commit.link === undefined ? [] : [commit.link.a.ref, commit.link.b.ref];
+      const link = commit.link === undefined ? null : this.#links.saveSync(commit.link);
+      if (commit.conflicts !== undefined) {
+        this.#conflicts.commitSync(commit.conflicts, { linkId: link?.id ?? null, runId, now });
+      }
+      const supersede = link === null ? [] : [link.a.ref, link.b.ref];
       const ledger = { confirm: commit.confirm ?? [], consume: commit.consume ?? [], supersede };
-      this.#ledger.settleSync(ledger, this.#clock.now());
+      this.#ledger.settleSync(ledger, now);
       return null;
     } catch (error) {
       if (error instanceof CrmsyncError && !(error instanceof StorageError)) return error;

@@ -81,6 +81,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): Backend {
       queue,
       runs: store.runs,
       links: store.links,
+      conflicts: store.conflicts,
       ledger: store.ledger,
       locks,
       clock,

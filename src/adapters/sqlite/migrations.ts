@@ -229,6 +229,96 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'conflict inbox and link deletions',
+    sql: `
+      -- The soft-delete mark of a link (LinkDeletion): all four columns null while both records exist.
+      ALTER TABLE links ADD COLUMN deletion_side TEXT CHECK (deletion_side IN ('a', 'b'));
+      ALTER TABLE links ADD COLUMN deletion_detected_at INTEGER;
+      ALTER TABLE links ADD COLUMN deletion_applied TEXT CHECK (deletion_applied IN ('deleted', 'flagged'));
+      ALTER TABLE links ADD COLUMN deletion_applied_at INTEGER;
+      -- The grace-period sweep walks the few links whose deletion waits, in id order (links.ts repeats the
+      -- WHERE term so that SQLite uses this partial index).
+      CREATE INDEX links_deletion_pending ON links (flow, id)
+        WHERE deletion_side IS NOT NULL AND deletion_applied IS NULL;
+
+      CREATE TABLE conflicts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        flow TEXT NOT NULL,
+        link_id INTEGER NOT NULL REFERENCES links (id),
+        field TEXT NOT NULL,
+        item TEXT,
+        attribute TEXT,
+        -- JSON of [field, item, attribute]: one injective key of the conflict's place in the record, so that
+        -- a unique index can hold "one pending conflict per place" (NULLs are distinct in a UNIQUE index).
+        slot TEXT NOT NULL,
+        value_a TEXT NOT NULL,
+        value_b TEXT NOT NULL,
+        base_a TEXT NOT NULL,
+        base_b TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('a', 'b', 'parked')),
+        status TEXT NOT NULL CHECK (status IN ('open', 'resolved', 'closed')),
+        resolution TEXT,
+        run_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      -- Every merge reports a parked conflict again until it is resolved: the inbox holds it once.
+      CREATE UNIQUE INDEX conflicts_one_pending_per_slot ON conflicts (link_id, slot)
+        WHERE status IN ('open', 'resolved');
+      -- Lists walk an index in id order under each filter; retention finds closed conflicts by age.
+      CREATE INDEX conflicts_by_flow ON conflicts (flow, id);
+      CREATE INDEX conflicts_by_flow_status ON conflicts (flow, status, id);
+      CREATE INDEX conflicts_by_status ON conflicts (status, id);
+      CREATE INDEX conflicts_by_link ON conflicts (link_id, id);
+      CREATE INDEX conflicts_closed_by_age ON conflicts (updated_at) WHERE status = 'closed';
+
+      -- Links and conflicts per flow and status, kept exact by triggers in the transaction of every change
+      -- (as job_counts), so countByStatus and count read a few rows instead of every link of a flow.
+      CREATE TABLE link_counts (
+        flow TEXT NOT NULL,
+        status TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (flow, status)
+      ) WITHOUT ROWID;
+      INSERT INTO link_counts (flow, status, count) SELECT flow, status, count(*) FROM links GROUP BY flow, status;
+      CREATE TRIGGER links_count_insert AFTER INSERT ON links BEGIN
+        INSERT INTO link_counts (flow, status, count) VALUES (NEW.flow, NEW.status, 1)
+          ON CONFLICT (flow, status) DO UPDATE SET count = count + 1;
+      END;
+      CREATE TRIGGER links_count_delete AFTER DELETE ON links BEGIN
+        UPDATE link_counts SET count = count - 1 WHERE flow = OLD.flow AND status = OLD.status;
+      END;
+      CREATE TRIGGER links_count_update AFTER UPDATE OF flow, status ON links
+        WHEN OLD.flow IS NOT NEW.flow OR OLD.status IS NOT NEW.status BEGIN
+        UPDATE link_counts SET count = count - 1 WHERE flow = OLD.flow AND status = OLD.status;
+        INSERT INTO link_counts (flow, status, count) VALUES (NEW.flow, NEW.status, 1)
+          ON CONFLICT (flow, status) DO UPDATE SET count = count + 1;
+      END;
+
+      CREATE TABLE conflict_counts (
+        flow TEXT NOT NULL,
+        status TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (flow, status)
+      ) WITHOUT ROWID;
+      CREATE TRIGGER conflicts_count_insert AFTER INSERT ON conflicts BEGIN
+        INSERT INTO conflict_counts (flow, status, count) VALUES (NEW.flow, NEW.status, 1)
+          ON CONFLICT (flow, status) DO UPDATE SET count = count + 1;
+      END;
+      CREATE TRIGGER conflicts_count_delete AFTER DELETE ON conflicts BEGIN
+        UPDATE conflict_counts SET count = count - 1 WHERE flow = OLD.flow AND status = OLD.status;
+      END;
+      CREATE TRIGGER conflicts_count_update AFTER UPDATE OF flow, status ON conflicts
+        WHEN OLD.flow IS NOT NEW.flow OR OLD.status IS NOT NEW.status BEGIN
+        UPDATE conflict_counts SET count = count - 1 WHERE flow = OLD.flow AND status = OLD.status;
+        INSERT INTO conflict_counts (flow, status, count) VALUES (NEW.flow, NEW.status, 1)
+          ON CONFLICT (flow, status) DO UPDATE SET count = count + 1;
+      END;
+    `,
+  },
 ];
 
 /**

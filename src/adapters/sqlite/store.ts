@@ -2,6 +2,7 @@
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import { SqliteCheckpointRepository } from './checkpoints.ts';
+import { SqliteConflictRepository } from './conflicts.ts';
 import { SqliteConnectorStateRepository } from './connector-state.ts';
 import type { SqliteDatabase } from './database.ts';
 import { SqliteWriteLedger } from './ledger.ts';
@@ -12,6 +13,7 @@ import { SqliteRunRepository } from './runs.ts';
 export class SqliteStore implements Store {
   readonly runs: SqliteRunRepository;
   readonly links: SqliteLinkRepository;
+  readonly conflicts: SqliteConflictRepository;
   readonly ledger: SqliteWriteLedger;
   readonly checkpoints: SqliteCheckpointRepository;
   readonly connectorState: SqliteConnectorStateRepository;
@@ -21,6 +23,7 @@ export class SqliteStore implements Store {
     this.#db = database;
     this.runs = new SqliteRunRepository(database);
     this.links = new SqliteLinkRepository(database, clock);
+    this.conflicts = new SqliteConflictRepository(database, clock);
     this.ledger = new SqliteWriteLedger(database);
     this.checkpoints = new SqliteCheckpointRepository(database, clock);
     this.connectorState = new SqliteConnectorStateRepository(database, clock);
