@@ -15,6 +15,7 @@ import type {
   ConflictRepository,
   ConflictResolution,
   ConflictStatus,
+  OutcomeCommit,
 } from '../../ports/store.ts';
 import type { Row, SqlParam, SqliteDatabase } from './database.ts';
 import { Filter, cursorOf, limitOf, parseJson, parseJsonOrNull, rowIdOf } from './values.ts';
@@ -39,11 +40,8 @@ interface ConflictRow extends Row {
   updated_at: number;
 }
 
-/** What an outcome commit does to the inbox ({@link OutcomeCommit.conflicts}). */
-export interface ConflictChanges {
-  readonly add?: readonly ConflictInput[];
-  readonly close?: readonly { readonly id: string; readonly resolution: ConflictResolution }[];
-}
+/** What an outcome commit does to the inbox. */
+export type ConflictChanges = NonNullable<OutcomeCommit['conflicts']>;
 
 const OUTCOMES: readonly unknown[] = ['a', 'b', 'parked'];
 const TAKES: readonly unknown[] = ['a', 'b', 'value'];
