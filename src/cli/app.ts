@@ -86,6 +86,16 @@ export function routeConnections(config: Pick<Config, 'connections' | 'flows'>):
   return routes;
 }
 
+/** A connection's `requestsPerSecond` option (validated by its connector's schema), if it sets one. */
+function configuredRate(config: Pick<Config, 'connections'>, connection: string): number | undefined {
+  const options = config.connections.get(connection)?.options;
+  const rate =
+    typeof options === 'object' && options !== null
+      ? (options as Record<string, unknown>).requestsPerSecond
+      : undefined;
+  return typeof rate === 'number' ? rate : undefined;
+}
+
 /** Wraps a queue so that every successful enqueue wakes idle workers at once instead of at their next poll. */
 function wakingQueue(queue: Queue, wake: () => void): Queue {
   return new Proxy(queue, {
@@ -138,6 +148,7 @@ export async function startApp(config: Config, deps: AppDependencies): Promise<R
         configDir,
         onStop: (close) => flowClosers.push(close),
         schedule: (definition) => flowSchedules.push(definition),
+        requestsPerSecond: (connection) => configuredRate(config, connection),
       }),
     );
   }

@@ -23,6 +23,8 @@ export interface FlowDependencies {
   onStop(close: () => Promise<void>): void;
   /** Adds a periodic task of the flow (a reconciler) to the app's lock-guarded scheduler. */
   schedule(definition: ScheduleDefinition): void;
+  /** The `requestsPerSecond` a connection is configured with, or undefined (scans size their budget by it). */
+  requestsPerSecond(connection: string): number | undefined;
 }
 
 /** A kind of flow: the schema of its options and how to build its handler for one configured flow. */

@@ -7,6 +7,8 @@ import { espocrmConnector } from '../connectors/espocrm/index.ts';
 import { genericConnector } from '../connectors/generic/index.ts';
 import { superofficeConnector } from '../connectors/superoffice/index.ts';
 import { createEnrichFlowHandler } from './enrich-flow.ts';
+import { createSyncFlowHandler } from './sync-flow.ts';
+import { syncOptionsSchema } from '../engine/flows/sync/index.ts';
 import { enrichOptionsSchema } from '../engine/flows/enrich/index.ts';
 import { createInspectHandler, inspectOptionsSchema } from '../engine/flows/inspect.ts';
 import type { ConnectorFactory } from '../ports/connector.ts';
@@ -35,6 +37,14 @@ export const flowTypes: ReadonlyMap<string, FlowType> = new Map<string, FlowType
       type: 'enrich',
       optionsSchema: enrichOptionsSchema,
       createHandler: createEnrichFlowHandler,
+    },
+  ],
+  [
+    'sync',
+    {
+      type: 'sync',
+      optionsSchema: syncOptionsSchema,
+      createHandler: createSyncFlowHandler,
     },
   ],
 ]);

@@ -79,6 +79,21 @@ export interface Connector {
    * (SuperOffice); absent otherwise. Flows get it here, never by checking the connector's class.
    */
   enrichTarget?(settings: EnrichTargetSettings): EnrichTarget;
+
+  /**
+   * Delivers a notice to the people who work in the vendor's system (a sync conflict, a record that failed for
+   * good), for connectors whose vendor has notifications (EspoCRM); absent otherwise. Throws the vendor's
+   * error when the notice was not delivered; callers log it and go on (a notice never fails a sync).
+   */
+  notify?(notice: OperatorNotice, options?: CallOptions): Promise<void>;
+}
+
+/** A message for the people who use a connection's system. */
+export interface OperatorNotice {
+  /** The text; Markdown where the vendor renders it (EspoCRM). */
+  readonly message: string;
+  /** The recipient in the vendor's terms (EspoCRM: a user id); absent: the connector's default recipient. */
+  readonly recipient?: string;
 }
 
 /**
@@ -211,6 +226,12 @@ export interface WriteRequest {
    * Ignored when `id` is given.
    */
   readonly match?: JsonObject;
+  /**
+   * The record as the caller read it just now (with `id`): a connector that does read-modify-write (advoware's
+   * whole-record PUT) merges into it instead of reading the record once more, which saves a request per write.
+   * With `expectedVersion` the write is still refused when `current` is not that version.
+   */
+  readonly current?: VendorRecord;
 }
 
 /** Outcome of {@link Connector.write}. */

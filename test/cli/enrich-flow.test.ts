@@ -62,6 +62,7 @@ describe('enrich flow composition', () => {
       logger: silentLogger,
       configDir: process.cwd(),
       onStop: () => undefined,
+      requestsPerSecond: () => undefined,
       schedule: (definition) => schedules.push(definition),
     };
     const flow = {

@@ -26,6 +26,7 @@ import type {
   ConnectorFactory,
   ListPage,
   ListQuery,
+  OperatorNotice,
   VendorRecord,
   VerifiedWebhook,
   WebhookRequest,
@@ -356,6 +357,18 @@ export class EspoCrmConnector implements Connector {
       throw error;
     });
     return this.#apiUser;
+  }
+
+  /**
+   * An in-app Notification (`type: "Message"`) to the recipient, by default the API user itself. EspoCRM lets
+   * only admins create notifications (reference §6): with an API user's credentials this throws
+   * EspoCrmNotificationForbiddenError, which says what to change.
+   */
+  notify(notice: OperatorNotice, options?: CallOptions): Promise<void> {
+    return withCallSignal(options?.signal, async () => {
+      const userId = notice.recipient ?? (await this.apiUser()).id;
+      await this.api.createNotification({ userId, message: notice.message });
+    });
   }
 
   close(): Promise<void> {

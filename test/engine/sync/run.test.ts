@@ -64,6 +64,8 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
         connectors: { a: espo.connector, b: advo.connector },
         store: backend.store,
         locks: backend.locks,
+        // A run gives up on a held link lock after two polls here (the test holds it on purpose).
+        lockWaitMs: 50,
       }),
     );
     const started = new WorkerPool({

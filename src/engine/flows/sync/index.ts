@@ -1,10 +1,13 @@
 /**
- * The `sync` flow's configuration and mapping (issue 10, item 1): options schema, transforms, mapping modules
- * and the mapping layer. The engine that runs a sync flow is not built yet, so the flow type is not
- * registered: a config with `type: 'sync'` is refused as an unknown flow type until it is.
+ * The `sync` flow (issue 10): options schema, transforms, mapping modules and the mapping layer; the run
+ * handler (plan, execute, echo, failure, soft deletes); and the scheduled scans that find changes besides
+ * webhooks (reconciler, re-check, discovery, deletion sweep). `src/cli/sync-flow.ts` composes them.
  */
 export { beteiligteFlowDefaults } from './beteiligte-flow.ts';
 export type { BeteiligteConnections } from './beteiligte-flow.ts';
+export { changeDetectionFor } from './change-detection.ts';
+export { createDeletionSweep } from './deletes.ts';
+export { createDiscovery } from './discovery.ts';
 export { compileSyncFlow } from './mapping.ts';
 export type { CompiledSyncFlow, SideMapper } from './mapping.ts';
 export type { MappingModule, ModuleValues, VendorFields } from './mapping-module.ts';
@@ -16,5 +19,12 @@ export {
 } from './mappings/index.ts';
 export { SYNC_STATUS_VALUES, resolveModule, syncOptionsSchema } from './options.ts';
 export type { SideFieldOptions, SyncFieldOptions, SyncOptions, SyncOptionsInput } from './options.ts';
+export { planSync, refOf } from './plan.ts';
+export type { SideState, SyncPlan, SyncPlanSettings } from './plan.ts';
+export { createRecheck, recheckStatus } from './recheck.ts';
+export { createSyncReconciler } from './reconcile.ts';
+export { createSyncRunHandler, syncLockKey } from './run.ts';
+export type { SyncNotifier, SyncRunSettings } from './settings.ts';
 export { BUILT_IN_TRANSFORMS, BUILT_IN_TRANSFORM_NAMES, NORMALISERS, chainTransforms } from './transforms.ts';
 export type { BuiltInTransformName, NormaliserName, ValueTransform } from './transforms.ts';
+export type { FlowHandler } from '../../handlers.ts';

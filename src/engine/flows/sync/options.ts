@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { MappingModule } from './mapping-module.ts';
+import { DEFAULT_PENDING_STATUSES, DEFAULT_RECONCILE_CRON } from './reconcile.ts';
 import { BUILT_IN_MODULES } from './mappings/index.ts';
 import { BUILT_IN_TRANSFORM_NAMES, BUILT_IN_TRANSFORMS, NORMALISERS } from './transforms.ts';
 import type { BuiltInTransformName, NormaliserName, ValueTransform } from './transforms.ts';
@@ -180,6 +181,8 @@ const statusSchema = z.strictObject({
   syncStatus: nonBlank.optional(),
   /** Date-time of the last successful sync (seed: `advowareLastSync`). */
   lastSync: nonBlank.optional(),
+  /** How `lastSync` is written: `datetime-utc` (`2026-12-04 09:30:00`, EspoCRM's date-time) or `iso`. */
+  lastSyncFormat: z.enum(['datetime-utc', 'iso']).default('datetime-utc'),
   /** Text of the last error, cut to `errorMessageMaxLength` (seed: `syncErrorMessage`). */
   errorMessage: nonBlank.optional(),
   /** Longest error text written (seed: 2,000 characters, the field's size). */
@@ -188,6 +191,68 @@ const statusSchema = z.strictObject({
   retryCount: nonBlank.optional(),
   /** The other side's version token as last synced (seed: `advowareRowId`, Advoware's `rowId`). */
   versionToken: nonBlank.optional(),
+});
+
+/** A scan's budget: how often it runs and which share of the connection's request budget it may spend. */
+function scanSchema(defaults: { readonly everySeconds: number; readonly budgetShare: number }) {
+  return z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Seconds between two ticks (1 to 86,400). */
+    everySeconds: z.number().int().min(1).max(86_400).default(defaults.everySeconds),
+    /** The share of the connection's `requestsPerSecond` the scan may spend, above 0 and at most 1. */
+    budgetShare: z
+      .number()
+      .gt(0, 'must be above 0')
+      .max(1, 'must be at most 1 (the whole budget)')
+      .default(defaults.budgetShare),
+  });
+}
+
+/**
+ * How changes are found besides webhooks (DESIGN lesson 1: webhooks are hints). Each side gets the scan its
+ * connector's capabilities allow: the reconciler where it lists by modification time (EspoCRM), the re-check of
+ * linked records and the discovery of new ones where it cannot (Advoware). See docs/sync-flow.md.
+ */
+const detectionSchema = z.strictObject({
+  reconcile: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Cron expression (croner syntax); default every 15 minutes. */
+      cron: nonBlank.default(DEFAULT_RECONCILE_CRON),
+      /** How far the first run looks back. */
+      lookbackMinutes: z.number().int().positive().default(60),
+      /** Most jobs one run queues; the rest waits for the next run. */
+      maxPerRun: z.number().int().positive().default(10_000),
+      /** `syncStatus` values that ask for a sync (only with `status.syncStatus` on the side). */
+      pendingStatuses: z.array(nonBlank).default([...DEFAULT_PENDING_STATUSES]),
+    })
+    .prefault({}),
+  recheck: scanSchema({ everySeconds: 60, budgetShare: 0.2 }).prefault({}),
+  discovery: scanSchema({ everySeconds: 300, budgetShare: 0.1 }).prefault({}),
+});
+
+/**
+ * Soft deletes (DESIGN lesson 4). A record seen gone marks its link; once it has stayed gone for the grace
+ * period, the other side's record is flagged: the link's status becomes `deleted` (it is no longer synced),
+ * the status side's error field says why, and an operator notice goes out. Nothing is ever deleted from an
+ * inference; a record that comes back within the grace period clears the mark.
+ */
+const deletesSchema = z.strictObject({
+  /** Minutes a record must stay gone before the other side is flagged (default one day). */
+  graceMinutes: z.number().min(0).default(1_440),
+  /** Cron of the sweep that flags deletions whose grace period ended; default every 5 minutes. */
+  cron: nonBlank.default('*/5 * * * *'),
+});
+
+/**
+ * Operator notices (conflicts, records that failed for good, deletions) as vendor notifications on one side,
+ * e.g. EspoCRM in-app Notifications to a user. Where the connector cannot notify, notices are only logged.
+ */
+const notifySchema = z.strictObject({
+  /** The side whose connector delivers the notices. */
+  side: sideName,
+  /** The recipient (EspoCRM: a user id); absent: the connector's default (EspoCRM: a post on the record). */
+  userId: nonBlank.optional(),
 });
 
 /** The `syncStatus` values of seed 004 (its `syncing` is not written: the lock is crmsync's, not the CRM's). */
@@ -212,6 +277,9 @@ const syncOptionsObject = z.strictObject({
   conflict: policySchema.default({ kind: 'a-wins' }),
   match: matchSchema.prefault({}),
   status: statusSchema.optional(),
+  detection: detectionSchema.prefault({}),
+  deletes: deletesSchema.prefault({}),
+  notify: notifySchema.optional(),
 });
 
 type Issue = { readonly path: (string | number)[]; readonly message: string };

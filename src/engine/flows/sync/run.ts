@@ -1,45 +1,35 @@
 /**
  * One sync run for one link: the job names a record ref of either side; the run finds (or, on a first sync,
- * makes) its link, holds the per-link fenced lock, reads both sides, merges them against the link's base
- * snapshots and writes only what changed per side. Everything it learnt (base snapshots, version tokens,
- * ledger confirmations, the fence) goes into the run's outcome commit, so the store saves it with the run
- * in one operation, or not at all. A job that is only the echo of our own write ends before any read (./echo.ts).
+ * makes) its link, holds the per-link fenced lock, plans the merge (./plan.ts: read both sides, merge against
+ * the base snapshots) and executes it: writes only what changed per side, with the status fields in the same
+ * request as the data. Everything it learnt (base snapshots, version tokens, ledger confirmations, the fence)
+ * goes into the run's outcome commit, so the store saves it with the run in one operation, or not at all. A
+ * job that is only the echo of our own write ends before any read (./echo.ts); a failed run records the
+ * failure on the link and in the status fields, and a run that failed for good notifies (./failure.ts).
  * See docs/sync-flow.md, "One sync run".
  */
-import { valueHash } from '../../../core/canonical.ts';
 import { CrmsyncError } from '../../../core/errors.ts';
-import { mergeRecords, writesNothing } from '../../../core/sync/merge.ts';
-import type { MergeResult } from '../../../core/sync/merge.ts';
-import { otherSide, sameJson } from '../../../core/sync/record.ts';
-import type { CanonicalRecord, Side } from '../../../core/sync/record.ts';
+import { sameJson } from '../../../core/sync/record.ts';
+import type { Side } from '../../../core/sync/record.ts';
 import { recordKey } from '../../../core/types.ts';
+import { fieldChanges, writeTracked } from './write.ts';
+import type { Progress } from './write.ts';
+import type { SyncRunSettings } from './settings.ts';
 import type { ChangeEvent, FieldChange, JsonObject, RecordRef } from '../../../core/types.ts';
-import type { Connector, VendorRecord, WriteRequest } from '../../../ports/connector.ts';
-import type { Locks } from '../../../ports/locks.ts';
 import type { LeasedJob } from '../../../ports/queue.ts';
-import type { Link, LinkWrite, Store } from '../../../ports/store.ts';
+import type { Link, LinkWrite, OutcomeCommit } from '../../../ports/store.ts';
 import type { FlowHandler, HandlerResult, RunContext } from '../../handlers.ts';
+import { planDeletion } from './deletes.ts';
 import { matchJobEcho } from './echo.ts';
-import type { CompiledSyncFlow } from './mapping.ts';
+import { conflictChanges, resolutionsOf } from './conflicts.ts';
+import type { KnownConflicts } from './conflicts.ts';
+import { failedRun, sendNotice } from './failure.ts';
 import type { SyncOptions } from './options.ts';
+import { planSync, refOf } from './plan.ts';
+import type { SideState, SyncPlan } from './plan.ts';
+import { statusFields, statusIsStale } from './status-fields.ts';
 
-/** What a sync run needs besides the job. */
-export interface SyncRunSettings {
-  /** The flow's name (links and lock keys are per flow). */
-  readonly flow: string;
-  /** The flow's validated options (sides, match rules). */
-  readonly options: SyncOptions;
-  /** The same options compiled (`compileSyncFlow`). */
-  readonly compiled: CompiledSyncFlow;
-  /** The connectors of side a and side b. */
-  readonly connectors: { readonly a: Connector; readonly b: Connector };
-  readonly store: Pick<Store, 'links' | 'ledger'>;
-  readonly locks: Locks;
-  /** How long the per-link lock is held at most (default 60 s; the run releases it when it returns). */
-  readonly lockTtlMs?: number;
-}
-
-/** The per-link lock is held by another run; the job retries shortly. */
+/** The per-link lock stayed with another run; the job retries shortly. */
 export class SyncLinkBusyError extends CrmsyncError {
   constructor(key: string) {
     super('SYNC_LINK_BUSY', `Another run holds the lock "${key}"; the job runs again shortly.`, {
@@ -48,22 +38,6 @@ export class SyncLinkBusyError extends CrmsyncError {
       details: { key },
     });
   }
-}
-
-/** The job's record is not of either side of the flow: a routing defect, never retried. */
-export class SyncRefForeignError extends CrmsyncError {
-  constructor(flow: string, ref: RecordRef) {
-    super('SYNC_REF_FOREIGN', `Record ${recordKey(ref)} belongs to neither side of sync flow "${flow}".`, {
-      details: { flow, ref: recordKey(ref) },
-    });
-  }
-}
-
-/** A side of the run: its record ref, what was read of it, and its canonical record. */
-interface SideState {
-  readonly ref: RecordRef;
-  readonly record: VendorRecord | null;
-  readonly canonical: CanonicalRecord;
 }
 
 /** The lock key of a link (ARCHITECTURE.md); a record not linked yet locks on its own ref. */
@@ -76,307 +50,279 @@ export function createSyncRunHandler(settings: SyncRunSettings): FlowHandler {
   return (job, context) => runSync(settings, job, context);
 }
 
+/** A fence as the outcome commit carries it. */
+type Fence = { readonly key: string; readonly fence: number };
+
 async function runSync(
   settings: SyncRunSettings,
   job: LeasedJob,
   context: RunContext,
 ): Promise<HandlerResult> {
-  const { flow, store, locks } = settings;
-  const ref = (job.payloads[0] as unknown as ChangeEvent).ref;
-  const side = sideOf(settings, ref);
+  const { flow, store } = settings;
+  const events = job.payloads as unknown as ChangeEvent[];
+  const ref = events[0]!.ref;
+  const side = sideOf(settings.options, ref);
+  // A connection can feed several flows; an event of an entity type this flow does not sync is not its work.
+  if (side === null)
+    return { outcome: 'SKIPPED', reason: `${ref.entityType} is not synced by flow "${flow}"` };
   const found = await store.links.findByRef(flow, ref);
   const key = syncLockKey(flow, found, ref);
-  const lock = await locks.acquireFenced(key, settings.lockTtlMs ?? 60_000);
-  if (lock === null) throw new SyncLinkBusyError(key);
-  // Released once the outcome commit (which carries the fence) has landed, not when the handler returns:
-  // otherwise the next holder could take the lock in between and this run's commit would be refused.
-  context.afterOutcome(async () => {
-    await locks.release(key, lock.token);
-  });
+  const fence = await acquireLinkLock(settings, key, context);
   // Re-read under the lock: the revision the commit is checked against must be the one the merge saw.
   const link = found === null ? await store.links.findByRef(flow, ref) : await store.links.get(found.id);
-  const fence = { key, fence: lock.fence };
   // Before any vendor read: the echo of our own write costs no API call at all.
-  const echo = await matchJobEcho(store.ledger, job.payloads as unknown as ChangeEvent[]);
+  const echo = await matchJobEcho(store.ledger, events);
   if (echo !== null) return { outcome: 'SKIPPED', reason: 'echo', commit: { fence, consume: echo.entryIds } };
-  const run =
-    link === null ? await firstSync(settings, side, ref, context) : await linkedSync(settings, link, context);
-  return run.result(fence);
-}
-
-function sideOf({ flow, options }: SyncRunSettings, ref: RecordRef): Side {
-  for (const side of ['a', 'b'] as const)
-    if (options[side].connection === ref.connection && options[side].entityType === ref.entityType)
-      return side;
-  throw new SyncRefForeignError(flow, ref);
-}
-
-/** What a run decided, waiting for the fence to be put into its commit. */
-interface RunPlan {
-  result(fence: { key: string; fence: number }): HandlerResult;
-}
-
-async function linkedSync(settings: SyncRunSettings, link: Link, context: RunContext): Promise<RunPlan> {
-  const a = await readSide(settings, 'a', link.a.ref, context);
-  const b = await readSide(settings, 'b', link.b.ref, context);
-  if (a.record === null || b.record === null)
-    return skipped(`the record on side ${a.record === null ? 'a' : 'b'} is gone; deletes are not synced yet`);
-  const base = link.a.base !== null && link.b.base !== null ? { a: link.a.base, b: link.b.base } : undefined;
-  return syncPair(settings, { a, b }, base, link, context);
+  const progress: Progress = { confirm: [] };
+  try {
+    const known = await knownConflicts(settings, link);
+    const resolutions = resolutionsOf(known);
+    const plan = await planSync(settings, side, ref, link, { signal: context.signal, events, resolutions });
+    return await executePlan(settings, plan, { fence, progress, context, events, known });
+  } catch (error) {
+    if (context.signal.aborted) throw error;
+    return failedRun(settings, { job, error, link, ref, fence, confirm: progress.confirm }, context);
+  }
 }
 
 /**
- * A record without a link: its partner is the record the stored foreign key names (EspoCRM `advowareId`),
- * when the key lives on this side; otherwise the partner is created on the other side as an upsert.
+ * Takes the link's fenced lock, waiting up to `lockWaitMs` while another run of the link holds it (runs are
+ * short, so the wait is usually one or two polls), and registers its release for after the outcome commit.
  */
-async function firstSync(
-  settings: SyncRunSettings,
-  side: Side,
-  ref: RecordRef,
-  context: RunContext,
-): Promise<RunPlan> {
-  const own = await readSide(settings, side, ref, context);
-  if (own.record === null) return skipped('the record is gone');
-  const other = otherSide(side);
-  const foreignKey = settings.options.match.foreignKey;
-  const stored = foreignKey?.side === side ? own.record.fields[foreignKey.field] : null;
-  // EspoCRM keeps `advowareId` as an int; ids are text everywhere else.
-  const partnerId = typeof stored === 'number' ? String(stored) : stored;
-  if (typeof partnerId === 'string' && partnerId !== '') {
-    const partner = await readSide(settings, other, refOf(settings, other, partnerId), context);
-    if (partner.record !== null)
-      return syncPair(
-        settings,
-        side === 'a' ? { a: own, b: partner } : { a: partner, b: own },
-        undefined,
-        null,
-        context,
-      );
+async function acquireLinkLock(settings: SyncRunSettings, key: string, context: RunContext): Promise<Fence> {
+  // Counted in polls, not clock time: a test's manual clock must not make the wait endless.
+  const polls = Math.ceil((settings.lockWaitMs ?? 5_000) / LOCK_POLL_MS);
+  for (let poll = 0; ; poll += 1) {
+    const lock = await settings.locks.acquireFenced(key, settings.lockTtlMs ?? 60_000);
+    if (lock !== null) {
+      // Released once the outcome commit (which carries the fence) has landed, not when the handler returns:
+      // otherwise the next holder could take the lock in between and this run's commit would be refused.
+      context.afterOutcome(async () => {
+        await settings.locks.release(key, lock.token);
+      });
+      return { key, fence: lock.fence };
+    }
+    if (poll >= polls || context.signal.aborted) throw new SyncLinkBusyError(key);
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }
-  return createPartner(settings, side, own, context);
+}
+
+/** How often a run waiting for a link's lock tries again. */
+const LOCK_POLL_MS = 25;
+
+function sideOf(options: SyncOptions, ref: RecordRef): Side | null {
+  for (const side of ['a', 'b'] as const)
+    if (options[side].connection === ref.connection && options[side].entityType === ref.entityType)
+      return side;
+  return null;
+}
+
+/** The conflicts of a link the run must know (none for a record without a link). */
+async function knownConflicts(settings: SyncRunSettings, link: Link | null): Promise<KnownConflicts> {
+  if (link === null) return { open: [], resolved: [] };
+  const conflicts = settings.store.conflicts;
+  return {
+    open: await conflicts.list({ linkId: link.id, status: 'open' }),
+    resolved: await conflicts.list({ linkId: link.id, status: 'resolved' }),
+  };
+}
+
+/** What executing a plan works with besides the plan. */
+interface Execution {
+  readonly fence: Fence;
+  readonly progress: Progress;
+  readonly context: RunContext;
+  readonly events: readonly ChangeEvent[];
+  readonly known: KnownConflicts;
+}
+
+async function executePlan(
+  settings: SyncRunSettings,
+  plan: SyncPlan,
+  run: Execution,
+): Promise<HandlerResult> {
+  const { fence, progress, context } = run;
+  switch (plan.kind) {
+    case 'none':
+      return { outcome: 'SKIPPED', reason: plan.reason, commit: { fence } };
+    case 'gone':
+      return planDeletion(settings, plan, { fence, context, events: run.events });
+    case 'create':
+      return createPartner(settings, plan, fence, progress, context);
+    case 'merge':
+      return writeMerge(settings, plan, run);
+  }
 }
 
 async function createPartner(
   settings: SyncRunSettings,
-  side: Side,
-  own: SideState,
+  plan: Extract<SyncPlan, { kind: 'create' }>,
+  fence: Fence,
+  progress: Progress,
   context: RunContext,
-): Promise<RunPlan> {
-  const other = otherSide(side);
-  const empty: SideState = { ref: refOf(settings, other, ''), record: null, canonical: {} };
-  const merge = mergeRecords({
-    fields: settings.compiled.fields,
-    ...(side === 'a' ? { a: own.canonical, b: {} } : { a: {}, b: own.canonical }),
-    base: undefined,
-  });
-  const fields = settings.compiled[other].toVendor(merge.writes[other].fields, {});
-  const foreignKey = settings.options.match.foreignKey;
-  const ownId = own.ref.id;
-  // The upsert's match: the foreign key naming our record where the other side stores it (the seed system's
-  // link is found again), else every field we create it with (the record a lost answer created).
-  const match: JsonObject = foreignKey?.side === other ? { [foreignKey.field]: ownId } : { ...fields };
-  const createFields: JsonObject =
-    foreignKey?.side === other ? { ...fields, [foreignKey.field]: ownId } : fields;
-  const request: WriteRequest = { entityType: empty.ref.entityType, fields: createFields, match };
-  const changes = fieldChanges(empty.ref, createFields, {});
+): Promise<HandlerResult> {
+  const { target, own, merge } = plan;
+  const source: Side = target === 'a' ? 'b' : 'a';
+  const pending = refOf(settings, target, '');
+  const changes = fieldChanges(pending, plan.fields, {});
   await context.recordIntent(changes);
-  const created = await settings.connectors[other].write(request, { signal: context.signal });
-  const createdRef = refOf(settings, other, created.id);
-  const versions: Record<Side, string | null> = { a: null, b: null };
-  versions[side] = own.record?.version ?? null;
-  versions[other] = created.version ?? created.record?.version ?? null;
-  const allChanges = changes.map((change) => ({ ...change, ref: createdRef }));
-  const confirm: { id: string; version: string | null }[] = [];
-  if (foreignKey?.side === side) {
-    // Store the new partner's id in our record, so a later first sync (a lost link) finds it again.
-    const ownWrite = { [foreignKey.field]: created.id };
-    const ownChanges = fieldChanges(own.ref, ownWrite, own.record?.fields ?? {});
-    const ids = await settings.store.ledger.recordIntents(intents(ownChanges, context));
-    await context.recordIntent([...allChanges, ...ownChanges]);
-    const written = await writeSide(settings, side, own, ownWrite, context);
-    versions[side] = written;
-    confirm.push(...ids.map((id) => ({ id, version: written })));
-    allChanges.push(...ownChanges);
-  }
-  const refs: Record<Side, RecordRef> =
-    side === 'a' ? { a: own.ref, b: createdRef } : { a: createdRef, b: own.ref };
-  const link: LinkWrite = {
-    flow: settings.flow,
-    a: { ref: refs.a, base: merge.base.a as JsonObject, version: versions.a },
-    b: { ref: refs.b, base: merge.base.b as JsonObject, version: versions.b },
-    status: 'clean',
-    retryCount: 0,
-    lastError: null,
-    lastSyncedAt: context.clock.now(),
-  };
-  return {
-    result: (fence) => ({
-      outcome: 'COMPLETED',
-      reason: `created ${recordKey(createdRef)}`,
-      changes: allChanges,
-      commit: { fence, link, confirm },
-    }),
-  };
-}
-
-/** Merges two read records against their base, writes what changed, and plans the commit. */
-async function syncPair(
-  settings: SyncRunSettings,
-  sides: { readonly a: SideState; readonly b: SideState },
-  base: { readonly a: CanonicalRecord; readonly b: CanonicalRecord } | undefined,
-  link: Link | null,
-  context: RunContext,
-): Promise<RunPlan> {
-  const merge = mergeRecords({
-    fields: settings.compiled.fields,
-    a: sides.a.canonical,
-    b: sides.b.canonical,
-    base,
-    times: { a: changeTime(sides.a.record), b: changeTime(sides.b.record) },
-  });
-  const readVersions = { a: sides.a.record?.version ?? null, b: sides.b.record?.version ?? null };
-  const linkWrite = (versions: Record<Side, string | null>): LinkWrite => ({
-    ...(link === null ? {} : { id: link.id, expectedRevision: link.revision }),
-    flow: settings.flow,
-    a: { ref: sides.a.ref, base: merge.base.a as JsonObject, version: versions.a },
-    b: { ref: sides.b.ref, base: merge.base.b as JsonObject, version: versions.b },
-    status: merge.summary.parked > 0 ? 'conflict' : 'clean',
-    retryCount: 0,
-    lastError: null,
-    lastSyncedAt: context.clock.now(),
-  });
-
-  if (writesNothing(merge)) {
-    const unchanged =
-      link !== null &&
-      link.a.version === readVersions.a &&
-      link.b.version === readVersions.b &&
-      sameJson(link.a.base, merge.base.a as JsonObject) &&
-      sameJson(link.b.base, merge.base.b as JsonObject);
-    const linkToSave = unchanged ? undefined : linkWrite(readVersions);
-    return skipped('up to date', linkToSave);
-  }
-
-  const vendorWrites = {
-    a: vendorWrite(settings, 'a', sides.a, merge),
-    b: vendorWrite(settings, 'b', sides.b, merge),
-  };
-  const changes = {
-    a: fieldChanges(sides.a.ref, vendorWrites.a, sides.a.record?.fields ?? {}),
-    b: fieldChanges(sides.b.ref, vendorWrites.b, sides.b.record?.fields ?? {}),
-  };
-  const intentIds = {
-    a: await settings.store.ledger.recordIntents(intents(changes.a, context)),
-    b: await settings.store.ledger.recordIntents(intents(changes.b, context)),
-  };
-  const allChanges = [...changes.a, ...changes.b];
-  await context.recordIntent(allChanges);
-  const versions = { ...readVersions };
-  for (const side of ['a', 'b'] as const)
-    if (Object.keys(vendorWrites[side]).length > 0)
-      versions[side] = await writeSide(settings, side, sides[side], vendorWrites[side], context);
-  const confirm = (['a', 'b'] as const).flatMap((side) =>
-    intentIds[side].map((id) => ({ id, version: versions[side] })),
+  const created = await settings.connectors[target].write(
+    { entityType: pending.entityType, fields: plan.fields, match: plan.match },
+    { signal: context.signal },
   );
-  const parked = merge.summary.parked;
-  return {
-    result: (fence) => ({
-      outcome: parked > 0 ? 'CONFLICT' : 'COMPLETED',
-      ...(parked > 0 ? { reason: `${parked} conflict(s) parked` } : {}),
-      changes: allChanges,
-      commit: { fence, link: linkWrite(versions), confirm },
-    }),
+  const createdRef = refOf(settings, target, created.id);
+  const partner: SideState = {
+    ref: createdRef,
+    record: created.record ?? null,
+    canonical: merge.base[target],
   };
-}
-
-/** The vendor fields to write to a side: the merge's writes mapped, plus the mapper's clean-up of the record. */
-function vendorWrite(
-  settings: SyncRunSettings,
-  side: Side,
-  state: SideState,
-  merge: MergeResult,
-): JsonObject {
-  const writes = merge.writes[side].fields;
-  if (Object.keys(writes).length === 0 || state.record === null) return {};
-  const mapper = settings.compiled[side];
-  return { ...mapper.normalise(state.record.fields), ...mapper.toVendor(writes, state.canonical) };
+  const versions: Record<Side, string | null> = { a: null, b: null };
+  versions[source] = own.record?.version ?? null;
+  versions[target] = created.version ?? created.record?.version ?? null;
+  const allChanges = changes.map((change) => ({ ...change, ref: createdRef }));
+  // The source side learns its partner: the foreign key (a later first sync of a lost link finds it again)
+  // and the status fields, in one request.
+  const foreignKey = settings.options.match.foreignKey;
+  const ownWrite: JsonObject = {
+    ...(foreignKey?.side === source ? { [foreignKey.field]: created.id } : {}),
+    ...cleanStatus(settings, source, own, versions[target], context),
+  };
+  if (Object.keys(ownWrite).length > 0) {
+    const written = await writeTracked(settings, source, own, ownWrite, progress, context);
+    versions[source] = written.version;
+    allChanges.push(...written.changes);
+  }
+  const sides = source === 'a' ? { a: own, b: partner } : { a: partner, b: own };
+  const link = linkWrite(settings, null, sides, merge.base, versions, 'clean', context);
+  return {
+    outcome: 'COMPLETED',
+    reason: `created ${recordKey(createdRef)}`,
+    changes: allChanges,
+    commit: { fence, link, confirm: progress.confirm },
+  };
 }
 
 /**
- * Writes fields of a side's record and returns its new version token: from the write, else from the record
- * it returned, else from a re-read. Guarded by the version read in this run where the connector can.
+ * Writes a merge: the side without status fields first, so that its new version token can go into the status
+ * side's `versionToken` field in the same request as that side's data.
  */
-async function writeSide(
+async function writeMerge(
   settings: SyncRunSettings,
-  side: Side,
-  state: SideState,
-  fields: JsonObject,
-  context: RunContext,
-): Promise<string | null> {
-  const connector = settings.connectors[side];
-  const guard = connector.capabilities.conditionalWrite !== 'none' && state.record !== null;
-  const written = await connector.write(
-    {
-      entityType: state.ref.entityType,
-      id: state.ref.id,
-      fields,
-      ...(guard ? { expectedVersion: state.record?.version ?? null } : {}),
-    },
-    { signal: context.signal },
-  );
-  const version = written.version ?? written.record?.version;
-  if (version !== undefined && version !== null) return version;
-  const reread = await connector.read(state.ref.entityType, state.ref.id, { signal: context.signal });
-  return reread?.version ?? null;
-}
-
-async function readSide(
-  settings: SyncRunSettings,
-  side: Side,
-  ref: RecordRef,
-  context: RunContext,
-): Promise<SideState> {
-  const record = await settings.connectors[side].read(ref.entityType, ref.id, { signal: context.signal });
+  plan: Extract<SyncPlan, { kind: 'merge' }>,
+  { fence, progress, context, known }: Execution,
+): Promise<HandlerResult> {
+  const { sides, link, merge } = plan;
+  const conflicts = conflictChanges(settings.flow, link, sides, merge.conflicts, known, context);
+  for (const notice of conflicts.notices) await sendNotice(settings, notice, context);
+  const withConflicts =
+    conflicts.commit.add!.length + conflicts.commit.close!.length > 0 ? { conflicts: conflicts.commit } : {};
+  const statusSide = settings.options.status?.side ?? 'a';
+  const order: readonly Side[] = statusSide === 'a' ? ['b', 'a'] : ['a', 'b'];
+  const versions: Record<Side, string | null> = {
+    a: sides.a.record?.version ?? null,
+    b: sides.b.record?.version ?? null,
+  };
+  const allChanges: FieldChange[] = [];
+  const parked = merge.summary.parked;
+  for (const side of order) {
+    const other: Side = side === 'a' ? 'b' : 'a';
+    const data = plan.writes[side];
+    const status =
+      Object.keys(data).length > 0 || needsStatusWrite(settings, side, sides[side])
+        ? cleanStatus(settings, side, sides[side], versions[other], context)
+        : {};
+    const fields = withoutUnchanged({ ...data, ...status }, sides[side].record?.fields ?? {}, data);
+    if (Object.keys(fields).length === 0) continue;
+    const written = await writeTracked(settings, side, sides[side], fields, progress, context);
+    versions[side] = written.version;
+    allChanges.push(...written.changes);
+  }
+  const status = parked > 0 ? 'conflict' : 'clean';
+  if (allChanges.length === 0) {
+    const unchanged =
+      link !== null &&
+      link.status === status &&
+      link.a.version === versions.a &&
+      link.b.version === versions.b &&
+      sameJson(link.a.base, merge.base.a as JsonObject) &&
+      sameJson(link.b.base, merge.base.b as JsonObject);
+    const commit: OutcomeCommit =
+      unchanged && withConflicts.conflicts === undefined
+        ? { fence }
+        : {
+            fence,
+            link: linkWrite(settings, link, sides, merge.base, versions, status, context),
+            ...withConflicts,
+          };
+    if (parked > 0) return { outcome: 'CONFLICT', reason: `${parked} conflict(s) parked`, commit };
+    return { outcome: 'SKIPPED', reason: 'up to date', commit };
+  }
   return {
-    ref,
-    record,
-    canonical: record === null ? {} : settings.compiled[side].toCanonical(record.fields),
+    outcome: parked > 0 ? 'CONFLICT' : 'COMPLETED',
+    ...(parked > 0 ? { reason: `${parked} conflict(s) parked` } : {}),
+    changes: allChanges,
+    commit: {
+      fence,
+      link: linkWrite(settings, link, sides, merge.base, versions, status, context),
+      confirm: progress.confirm,
+      ...withConflicts,
+    },
   };
 }
 
-function refOf({ options }: SyncRunSettings, side: Side, id: string): RecordRef {
-  return { connection: options[side].connection, entityType: options[side].entityType, id };
+/** Whether the status side shows a state the run must correct although it writes no data there. */
+function needsStatusWrite(settings: SyncRunSettings, side: Side, state: SideState): boolean {
+  const status = settings.options.status;
+  return status?.side === side && state.record !== null && statusIsStale(status, state.record.fields);
 }
 
-function fieldChanges(ref: RecordRef, fields: JsonObject, before: JsonObject): FieldChange[] {
-  return Object.entries(fields).map(([field, after]) => ({
-    ref,
-    field,
-    before: before[field] ?? null,
-    after,
-  }));
+/** The status fields of a clean sync, for `side` if it holds them. */
+function cleanStatus(
+  settings: SyncRunSettings,
+  side: Side,
+  state: SideState,
+  otherVersion: string | null,
+  context: RunContext,
+): JsonObject {
+  const status = settings.options.status;
+  if (status?.side !== side || state.record === null) return {};
+  return statusFields(status, {
+    syncStatus: 'clean',
+    at: context.clock.now(),
+    error: null,
+    retryCount: 0,
+    otherVersion,
+  });
 }
 
-function intents(changes: readonly FieldChange[], context: RunContext) {
-  return changes.map((change) => ({
-    ref: change.ref,
-    field: change.field,
-    valueHash: valueHash(change.after),
-    runId: context.runId,
-    writtenAt: context.clock.now(),
-  }));
+/** `fields` without the status fields the record holds already (data fields are always kept). */
+function withoutUnchanged(fields: JsonObject, current: JsonObject, data: JsonObject): JsonObject {
+  return Object.fromEntries(
+    Object.entries(fields).filter(
+      ([field, value]) => Object.hasOwn(data, field) || !sameJson(current[field] ?? null, value),
+    ),
+  );
 }
 
-function changeTime(record: VendorRecord | null): number | undefined {
-  return record?.modifiedAt === undefined ? undefined : Date.parse(record.modifiedAt);
-}
-
-function skipped(reason: string, link?: LinkWrite): RunPlan {
+/** The link as a run leaves it after a sync. */
+function linkWrite(
+  settings: SyncRunSettings,
+  link: Link | null,
+  sides: { readonly a: SideState; readonly b: SideState },
+  base: { readonly a: object; readonly b: object },
+  versions: Record<Side, string | null>,
+  status: 'clean' | 'conflict',
+  context: RunContext,
+): LinkWrite {
   return {
-    result: (fence) => ({
-      outcome: 'SKIPPED',
-      reason,
-      ...(link === undefined ? {} : { commit: { fence, link } }),
-    }),
+    ...(link === null ? {} : { id: link.id, expectedRevision: link.revision }),
+    flow: settings.flow,
+    a: { ref: sides.a.ref, base: base.a as JsonObject, version: versions.a },
+    b: { ref: sides.b.ref, base: base.b as JsonObject, version: versions.b },
+    status,
+    retryCount: 0,
+    lastError: null,
+    lastSyncedAt: context.clock.now(),
+    deletion: null,
   };
 }

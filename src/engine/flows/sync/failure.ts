@@ -1,0 +1,144 @@
+/**
+ * A sync run that failed: the queue retries it with backoff (or sends it to DEAD), and the run records the
+ * failure where operators look (DESIGN lesson 10):
+ *
+ * - on the link: status `failed`, the retry count (the job's attempts) and the last error, committed with the
+ *   run's outcome;
+ * - in the status fields of the status side's record (seed 004): `syncStatus` `failed`, or
+ *   `permanently_failed` once the job has used its last attempt (default 5) or the error cannot be retried,
+ *   the error text cut to the configured length, and the retry count: one request, best effort (a record
+ *   that cannot be written now keeps its old status; the link has the truth);
+ * - a run that failed for good sends a notice (an EspoCRM Notification) saying which record, why, and how to
+ *   retry it.
+ */
+import { describeError } from '../../../core/errors.ts';
+import type { Side } from '../../../core/sync/record.ts';
+import { recordKey } from '../../../core/types.ts';
+import type { RecordRef } from '../../../core/types.ts';
+import type { LeasedJob } from '../../../ports/queue.ts';
+import type { LedgerConfirmation, Link, OutcomeCommit } from '../../../ports/store.ts';
+import type { HandlerResult, RunContext } from '../../handlers.ts';
+import { readSide, refOf } from './plan.ts';
+import type { SyncRunSettings } from './settings.ts';
+import { writeTracked } from './write.ts';
+import { statusFields } from './status-fields.ts';
+
+/** What failed: the job, its error, and what the run had learnt and confirmed before it failed. */
+export interface FailedRunInput {
+  readonly job: LeasedJob;
+  readonly error: unknown;
+  readonly link: Link | null;
+  /** The job's record. */
+  readonly ref: RecordRef;
+  readonly fence: NonNullable<OutcomeCommit['fence']>;
+  /** Intents whose writes succeeded before the failure. */
+  readonly confirm: LedgerConfirmation[];
+}
+
+/** The FAILED result of a run, after recording the failure in the status fields and notifying if final. */
+export async function failedRun(
+  settings: SyncRunSettings,
+  input: FailedRunInput,
+  context: RunContext,
+): Promise<HandlerResult> {
+  const { job, error, link } = input;
+  const described = describeError(error);
+  const final = !described.retryable || job.attempts >= job.maxAttempts;
+  const message = `${described.code}: ${described.message}`;
+  await recordStatus(settings, input, final, message, context);
+  if (final) await notifyFailure(settings, input.ref, job, message, context);
+  const commit: OutcomeCommit = {
+    fence: input.fence,
+    confirm: input.confirm,
+    ...(link !== null && {
+      link: {
+        id: link.id,
+        expectedRevision: link.revision,
+        flow: link.flow,
+        a: link.a,
+        b: link.b,
+        status: 'failed',
+        retryCount: job.attempts,
+        lastError: message,
+        lastSyncedAt: link.lastSyncedAt,
+        deletion: link.deletion,
+      },
+    }),
+  };
+  return { outcome: 'FAILED', error, commit };
+}
+
+/** The status side's record of the failed run: the link's, else the job's record if it is on that side. */
+function statusRef(settings: SyncRunSettings, input: FailedRunInput): { side: Side; ref: RecordRef } | null {
+  const side = settings.options.status?.side;
+  if (side === undefined) return null;
+  if (input.link !== null) return { side, ref: input.link[side].ref };
+  const own = refOf(settings, side, input.ref.id);
+  return own.connection === input.ref.connection && own.entityType === input.ref.entityType
+    ? { side, ref: input.ref }
+    : null;
+}
+
+async function recordStatus(
+  settings: SyncRunSettings,
+  input: FailedRunInput,
+  final: boolean,
+  message: string,
+  context: RunContext,
+): Promise<void> {
+  const target = statusRef(settings, input);
+  if (target === null) return;
+  const fields = statusFields(settings.options.status, {
+    syncStatus: final ? 'permanently_failed' : 'failed',
+    at: context.clock.now(),
+    error: message,
+    retryCount: input.job.attempts,
+  });
+  try {
+    const state = await readSide(settings, target.side, target.ref, { signal: context.signal });
+    if (state.record === null) return;
+    await writeTracked(settings, target.side, state, fields, { confirm: input.confirm }, context);
+  } catch (statusError) {
+    context.logger.warn(
+      { ref: recordKey(target.ref), error: describeError(statusError).message },
+      'sync: could not write the failure into the status fields; the link records it',
+    );
+  }
+}
+
+async function notifyFailure(
+  settings: SyncRunSettings,
+  ref: RecordRef,
+  job: LeasedJob,
+  message: string,
+  context: RunContext,
+): Promise<void> {
+  await sendNotice(
+    settings,
+    `crmsync: flow **${settings.flow}** could not sync ${recordKey(ref)} after ${job.attempts} attempt(s) and ` +
+      `stopped trying. Last error: ${message}. Fix the cause, then retry it: \`crmsync jobs replay ${job.id}\`.`,
+    context,
+  );
+}
+
+/** Sends an operator notice through the flow's notifier; a notice that cannot be delivered is logged. */
+export async function sendNotice(
+  settings: SyncRunSettings,
+  message: string,
+  context: RunContext,
+): Promise<void> {
+  const notifier = settings.notifier;
+  context.logger.warn({ notice: message }, 'sync: operator notice');
+  if (notifier?.connector.notify === undefined) return;
+  try {
+    await notifier.connector.notify(
+      { message, ...(notifier.recipient !== undefined && { recipient: notifier.recipient }) },
+      { signal: context.signal },
+    );
+  } catch (error) {
+    context.logger.warn(
+      { error: describeError(error).message },
+      'sync: the operator notice was not delivered',
+    );
+  }
+}

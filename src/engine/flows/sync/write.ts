@@ -1,0 +1,84 @@
+/**
+ * How a sync run writes one side: ledger intents first (durably, so the echo of a write whose run then dies
+ * is still recognised), the vendor write with the version read in the run as its guard, then the new version
+ * token (from the write, else re-read), confirmed in the run's outcome commit.
+ */
+import { valueHash } from '../../../core/canonical.ts';
+import type { Side } from '../../../core/sync/record.ts';
+import type { FieldChange, JsonObject, RecordRef } from '../../../core/types.ts';
+import type { Connector } from '../../../ports/connector.ts';
+import type { LedgerConfirmation } from '../../../ports/store.ts';
+import type { RunContext } from '../../handlers.ts';
+import type { SideState } from './plan.ts';
+import type { SyncRunSettings } from './settings.ts';
+
+/** What a run has already confirmed: intents whose vendor write succeeded (kept when a later step fails). */
+export interface Progress {
+  readonly confirm: LedgerConfirmation[];
+}
+
+/** One side's write with its ledger intents recorded first and confirmed in `progress` once it succeeded. */
+export async function writeTracked(
+  settings: Pick<SyncRunSettings, 'connectors' | 'store'>,
+  side: Side,
+  state: SideState,
+  fields: JsonObject,
+  progress: Progress,
+  context: RunContext,
+): Promise<{ version: string | null; changes: FieldChange[] }> {
+  const changes = fieldChanges(state.ref, fields, state.record?.fields ?? {});
+  const ids = await settings.store.ledger.recordIntents(intents(changes, context));
+  await context.recordIntent(changes);
+  const version = await writeSide(settings.connectors[side], state, fields, context);
+  progress.confirm.push(...ids.map((id) => ({ id, version })));
+  return { version, changes };
+}
+
+/**
+ * Writes fields of a side's record and returns its new version token: from the write, else from the record
+ * it returned, else from a re-read. Guarded by the version read in this run where the connector can, and
+ * handing over the record read, so a read-modify-write connector (advoware) does not read it again.
+ */
+async function writeSide(
+  connector: Connector,
+  state: SideState,
+  fields: JsonObject,
+  context: RunContext,
+): Promise<string | null> {
+  const read = state.fromEvent === true ? undefined : (state.record ?? undefined);
+  const guard = connector.capabilities.conditionalWrite !== 'none' && state.record !== null;
+  const written = await connector.write(
+    {
+      entityType: state.ref.entityType,
+      id: state.ref.id,
+      fields,
+      ...(guard ? { expectedVersion: state.record?.version ?? null } : {}),
+      ...(read !== undefined && { current: read }),
+    },
+    { signal: context.signal },
+  );
+  const version = written.version ?? written.record?.version;
+  if (version !== undefined && version !== null) return version;
+  const reread = await connector.read(state.ref.entityType, state.ref.id, { signal: context.signal });
+  return reread?.version ?? null;
+}
+
+/** The field changes a write of `fields` makes to a record that held `before`. */
+export function fieldChanges(ref: RecordRef, fields: JsonObject, before: JsonObject): FieldChange[] {
+  return Object.entries(fields).map(([field, after]) => ({
+    ref,
+    field,
+    before: before[field] ?? null,
+    after,
+  }));
+}
+
+function intents(changes: readonly FieldChange[], context: RunContext) {
+  return changes.map((change) => ({
+    ref: change.ref,
+    field: change.field,
+    valueHash: valueHash(change.after),
+    runId: context.runId,
+    writtenAt: context.clock.now(),
+  }));
+}
