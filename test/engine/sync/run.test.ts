@@ -409,4 +409,74 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     assert.ok(total(await simRequestCounts(espo.sim)) >= 1);
     assert.equal((await advoRecord(ids.advo))['name'], 'Meier');
   });
+  it('a parked conflict is one open record however often it is met; its resolution is written to both sides and closes it', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await pool.stop({ deadlineMs: 0 });
+    pool = startPool({ conflict: 'manual' });
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Espo' } });
+    await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { name: 'Advo' } });
+    assert.equal((await sync(espoRef(ids.espo))).outcome, 'CONFLICT');
+    assert.equal((await sync(advoRef(ids.advo))).outcome, 'CONFLICT');
+    const { conflicts } = espo.test.backend.store;
+    const open = await conflicts.list({ status: 'open' });
+    assert.deepEqual(
+      open.map((conflict) => [conflict.field, conflict.a, conflict.b, conflict.outcome]),
+      [['lastName', 'Espo', 'Advo', 'parked']],
+    );
+    await conflicts.resolve(open[0]!.id, { take: 'b', value: 'Advo', by: 'test', at: espo.clock.now() });
+    const applied = await sync(espoRef(ids.espo));
+    assert.equal(applied.outcome, 'COMPLETED', JSON.stringify(applied.error));
+    assert.equal((await espoRecord(ids.espo))['lastName'], 'Advo');
+    assert.equal((await advoRecord(ids.advo))['name'], 'Advo');
+    assert.deepEqual(await conflicts.count(FLOW), { open: 0, resolved: 0, closed: 1 });
+    assert.equal((await linkOf(espoRef(ids.espo))).status, 'clean');
+    assert.deepEqual([(await sync(espoRef(ids.espo))).reason], ['up to date']);
+  });
+
+  it('a conflict settled by the policy is kept as closed history with the winning value', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Espo' } });
+    await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { name: 'Advo' } });
+    assert.equal((await sync(advoRef(ids.advo))).outcome, 'COMPLETED');
+    const [settled, ...more] = await espo.test.backend.store.conflicts.list({});
+    assert.equal(more.length, 0);
+    assert.deepEqual(
+      [
+        settled?.field,
+        settled?.status,
+        settled?.outcome,
+        settled?.resolution?.value,
+        settled?.resolution?.by,
+      ],
+      ['lastName', 'closed', 'a', 'Espo', 'policy'],
+    );
+  });
+
+  it('the status fields are written in the same request as the data: clean, retry count 0, the new rowId', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    const fields = await espoRecord(ids.espo);
+    const link = await linkOf(espoRef(ids.espo));
+    assert.deepEqual(
+      [fields['syncStatus'], fields['syncRetryCount'], fields['advowareRowId'], fields['syncErrorMessage']],
+      ['clean', 0, link.b.version, null],
+    );
+    assert.match(String(fields['advowareLastSync']), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+  });
+
+  it('a record deleted on one side marks the link and flags the other side only after the grace period', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    const deleted = await api(espo.sim, 'DELETE', `/CBeteiligte/${ids.espo}`);
+    assert.equal(deleted.status, 200);
+    const marked = await sync(advoRef(ids.advo));
+    assert.equal(marked.outcome, 'SKIPPED');
+    let link = await linkOf(advoRef(ids.advo));
+    assert.deepEqual([link.status, link.deletion?.side, link.deletion?.applied], ['pending', 'a', null]);
+    espo.clock.advance(24 * 60 * 60_000);
+    const flagged = await sync(advoRef(ids.advo));
+    assert.equal(flagged.outcome, 'COMPLETED', JSON.stringify(flagged.error));
+    link = await linkOf(advoRef(ids.advo));
+    assert.deepEqual([link.status, link.deletion?.applied], ['deleted', 'flagged']);
+    assert.equal((await advoRecord(ids.advo))['name'], 'Muster', 'advoware keeps its Beteiligter');
+    assert.equal((await sync(advoRef(ids.advo))).outcome, 'SKIPPED');
+  });
 });
