@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { connectorFactories, flowTypes } from '../../src/cli/registry.ts';
 import { everySeconds } from '../../src/cli/sync-flow.ts';
 import { validateConfig } from '../../src/config/load.ts';
-import { ConfigError } from '../../src/core/errors.ts';
+import type { ConfigError } from '../../src/core/errors.ts';
 import { beteiligteFlowDefaults } from '../../src/engine/flows/sync/index.ts';
 
 function validate(raw: unknown) {

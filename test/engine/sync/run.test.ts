@@ -460,7 +460,7 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
       [fields['syncStatus'], fields['syncRetryCount'], fields['advowareRowId'], fields['syncErrorMessage']],
       ['clean', 0, link.b.version, null],
     );
-    assert.match(String(fields['advowareLastSync']), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    assert.match(fields['advowareLastSync'] as string, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
   });
 
   it('a record deleted on one side marks the link and flags the other side only after the grace period', async () => {
