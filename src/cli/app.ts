@@ -87,7 +87,7 @@ export function routeConnections(config: Pick<Config, 'connections' | 'flows'>):
 }
 
 /** A connection's `requestsPerSecond` option (validated by its connector's schema), if it sets one. */
-function configuredRate(config: Pick<Config, 'connections'>, connection: string): number | undefined {
+export function configuredRate(config: Pick<Config, 'connections'>, connection: string): number | undefined {
   const options = config.connections.get(connection)?.options;
   const rate =
     typeof options === 'object' && options !== null

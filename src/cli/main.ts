@@ -11,6 +11,7 @@ import { registerRunsCommands } from './commands/runs.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSuperOfficeCommands } from './commands/superoffice.ts';
+import { registerSyncCommands } from './commands/sync.ts';
 import { registerWebhookCommands } from './commands/webhook.ts';
 import type { GlobalOptions } from './context.ts';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerServeCommand(program, globals);
   registerJobsCommands(program, globals);
   registerRunsCommands(program, globals);
+  registerSyncCommands(program, globals);
   registerDoctorCommand(program, globals);
   registerWebhookCommands(program, globals);
   registerSuperOfficeCommands(program, globals);

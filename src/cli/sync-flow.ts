@@ -26,7 +26,7 @@ import type { Connector } from '../ports/connector.ts';
 import type { FlowDependencies } from './flow-type.ts';
 
 /** The request rate scans assume for a connection that does not configure `requestsPerSecond`. */
-const DEFAULT_REQUESTS_PER_SECOND = 5;
+export const DEFAULT_REQUESTS_PER_SECOND = 5;
 
 /** The handler of the sync flow `flow`. Throws ConfigError when a side's connection cannot be synced. */
 export function createSyncFlowHandler(flow: FlowConfig, deps: FlowDependencies): FlowHandler {
