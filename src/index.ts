@@ -11,6 +11,7 @@ export * from './core/errors.ts';
 export type * from './core/types.ts';
 export type * from './ports/index.ts';
 export {
+  accountContactFlowDefaults,
   beteiligteFlowDefaults,
   type MappingModule,
   type SyncOptionsInput,

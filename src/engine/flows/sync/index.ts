@@ -3,6 +3,8 @@
  * handler (plan, execute, echo, failure, soft deletes); and the scheduled scans that find changes besides
  * webhooks (reconciler, re-check, discovery, deletion sweep). `src/cli/sync-flow.ts` composes them.
  */
+export { accountContactFlowDefaults, firstListValue } from './account-contact-flow.ts';
+export type { AccountContactSettings } from './account-contact-flow.ts';
 export { beteiligteFlowDefaults } from './beteiligte-flow.ts';
 export type { BeteiligteConnections } from './beteiligte-flow.ts';
 export { changeDetectionFor } from './change-detection.ts';
