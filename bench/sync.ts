@@ -20,6 +20,8 @@
  * Change events are queued directly (the shape of the seed's webhooks: a hint without data, so each run reads
  * both sides); the HTTP ingest path has its own bench (bench:ingest).
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -35,8 +37,16 @@ import type { Connector } from '../src/ports/connector.ts';
 import type { Logger } from '../src/ports/logger.ts';
 import type { Job } from '../src/ports/queue.ts';
 import type { Run } from '../src/ports/store.ts';
-import { startAdvowareSimulator } from '../src/simulators/advoware/index.ts';
-import { startEspoCrmSimulator } from '../src/simulators/espocrm/index.ts';
+import {
+  CONFIGURATOR_PATH,
+  DEFAULT_SIM_CREDENTIALS,
+  startAdvowareSimulator,
+} from '../src/simulators/advoware/index.ts';
+import {
+  DEFAULT_API_KEY,
+  DEFAULT_SECRET_KEY,
+  startEspoCrmSimulator,
+} from '../src/simulators/espocrm/index.ts';
 import { api } from '../test/connectors/espocrm/simulator-support.ts';
 import { percentile } from '../test/support/load.ts';
 import { makeTempDir } from '../test/support/temp-dir.ts';
@@ -56,84 +66,171 @@ const { values } = parseArgs({
     reconcile: { type: 'string', default: '10000' },
     links: { type: 'string', default: '100000' },
     concurrency: { type: 'string', default: '4' },
+    // Internal: run as the footprint child process against these simulator URLs (JSON).
+    'footprint-of': { type: 'string' },
   },
 });
 const CHANGES = Number(values.changes);
 const RECONCILE = Number(values.reconcile);
 const LINKS = Number(values.links);
+const CONCURRENCY = Number(values.concurrency);
 const FLOW = 'beteiligte';
 const ESPO = 'CBeteiligte';
 const ADVO = 'Beteiligte';
 const logger: Logger = pino({ level: 'silent' });
 
+/** Where the engine finds the simulators (also handed to the footprint child process). */
+interface SimulatorUrls {
+  readonly espo: string;
+  readonly advo: string;
+}
+
+/**
+ * The engine as `serve` wires it for this flow: a SQLite backend in `dbPath`, both connectors, the sync run
+ * handler and a running worker pool; `sync` queues a change event and waits until its job settled.
+ */
+function startEngine(urls: SimulatorUrls, dbPath: string) {
+  const backend = openSqliteBackend({ path: dbPath, durability: 'process', clock: systemClock });
+  const shared = {
+    clock: systemClock,
+    logger,
+    // The simulators count the requests; the connector's own record of them is not needed here.
+    apiCalls: { record: () => undefined },
+    state: backend.store.connectorState,
+  };
+  // The highest budget the options allow: the figures are calls and latency, not the vendor's rate limit.
+  const espo = espocrmConnector.create({
+    connection: 'espo',
+    options: espocrmConnector.optionsSchema.parse({
+      baseUrl: urls.espo,
+      auth: { mode: 'hmac', apiKey: DEFAULT_API_KEY, secretKey: DEFAULT_SECRET_KEY },
+      requestsPerSecond: 1_000,
+    }),
+    ...shared,
+  });
+  const advo = advowareConnector.create({
+    connection: 'advo',
+    options: advowareConnector.optionsSchema.parse({
+      configuratorUrl: `${urls.advo}${CONFIGURATOR_PATH}`,
+      ...DEFAULT_SIM_CREDENTIALS,
+      requestsPerSecond: 1_000,
+    }),
+    ...shared,
+  });
+  const options = syncOptionsSchema.parse(beteiligteFlowDefaults({ espocrm: 'espo', advoware: 'advo' }));
+  const handlers = new HandlerRegistry();
+  handlers.register(
+    FLOW,
+    createSyncRunHandler({
+      flow: FLOW,
+      options,
+      compiled: compileSyncFlow(options),
+      connectors: { a: espo, b: advo },
+      store: backend.store,
+      locks: backend.locks,
+    }),
+  );
+  const pool = new WorkerPool({
+    queue: backend.queue,
+    attempts: backend.attempts,
+    store: backend.store,
+    handlers,
+    clock: systemClock,
+    logger,
+    concurrency: CONCURRENCY,
+    leaseMs: 30_000,
+    pollMs: 20,
+  });
+  pool.start();
+
+  async function waitSettled(jobId: string): Promise<Job> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const job = await backend.queue.get(jobId);
+      if (job !== null && ['COMPLETED', 'SKIPPED', 'DEAD'].includes(job.state)) return job;
+      if (Date.now() > deadline) throw new Error(`job ${jobId} did not settle: ${JSON.stringify(job)}`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+  /** Queues `event` (default: a bare `updated` hint) and returns the job's run once it settled. */
+  async function sync(ref: RecordRef, event?: ChangeEvent): Promise<{ job: Job; run: Run }> {
+    const { jobId } = await backend.queue.enqueue({
+      flow: FLOW,
+      recordKey: jobRecordKey(FLOW, ref),
+      payload: (event ?? { ref: { ...ref }, kind: 'updated' }) as unknown as JsonObject,
+    });
+    pool.wake();
+    const job = await waitSettled(jobId);
+    const [run] = await backend.store.runs.list({ jobId });
+    if (run === undefined) throw new Error(`job ${jobId} has no run`);
+    return { job, run };
+  }
+  async function stop(): Promise<void> {
+    await pool.stop({ deadlineMs: 1_000 });
+    await espo.close();
+    await advo.close();
+    await backend.close();
+  }
+  return { backend, espo, advo, options, pool, sync, stop };
+}
+
+const espoRef = (id: string): RecordRef => ({ connection: 'espo', entityType: ESPO, id });
+const advoRef = (id: string): RecordRef => ({ connection: 'advo', entityType: ADVO, id });
+
+/**
+ * The footprint child: an engine of its own (no simulators in its heap), `count` links saved into its store,
+ * one first sync run through the pool, then its RSS, printed as one JSON line.
+ */
+async function footprint(urls: SimulatorUrls, count: number): Promise<void> {
+  const temp = makeTempDir('crmsync-bench-sync-rss-');
+  const engine = startEngine(urls, `${temp.path}/crmsync.db`);
+  const rssEmpty = process.memoryUsage().rss;
+  const started = performance.now();
+  for (let index = 0; index < count; index += 1) {
+    const base = { firstName: 'Lena', lastName: `Link${index}`, companyName: null };
+    await engine.backend.store.links.save({
+      flow: FLOW,
+      a: { ref: espoRef(`rss-${index}`), base, version: '2026-12-01 10:00:00' },
+      b: { ref: advoRef(String(1_000_000 + index)), base, version: 'AAAAAAAAB9E=' },
+      status: 'clean',
+    });
+  }
+  const savedPerS = count / ((performance.now() - started) / 1000);
+  const links = Object.values(await engine.backend.store.links.countByStatus(FLOW)).reduce((a, b) => a + b);
+  // The pool works while RSS is taken: a first sync of a new person runs through it.
+  const created = await engine.espo.write({
+    entityType: ESPO,
+    fields: { firstName: 'Paula', lastName: 'Pool', name: 'Paula Pool' },
+  });
+  const { run } = await engine.sync(espoRef(created.id));
+  const { rss, heapUsed } = process.memoryUsage();
+  console.log(JSON.stringify({ links, rss, heapUsed, rssEmpty, savedPerS, outcome: run.outcome }));
+  await engine.stop();
+  temp.remove();
+}
+
+const footprintOf = values['footprint-of'];
+if (footprintOf !== undefined) {
+  await footprint(JSON.parse(footprintOf) as SimulatorUrls, LINKS);
+  process.exit(0);
+}
+
 const temp = makeTempDir('crmsync-bench-sync-');
-const backend = openSqliteBackend({
-  path: `${temp.path}/crmsync.db`,
-  durability: 'process',
-  clock: systemClock,
-});
 const espoSim = await startEspoCrmSimulator({ port: 0, seed: false, logger });
 const advoSim = await startAdvowareSimulator({ port: 0, seed: false });
-// The highest budget the options allow: the figures are calls and latency, not the vendor's rate limit.
-const espo = espocrmConnector.create({
-  connection: 'espo',
-  options: espocrmConnector.optionsSchema.parse({
-    baseUrl: espoSim.url,
-    auth: { mode: 'hmac', apiKey: espoSim.credentials.apiKey, secretKey: espoSim.credentials.secretKey },
-    requestsPerSecond: 1_000,
-  }),
-  clock: systemClock,
-  logger,
-  // The simulators count the requests; the connector's own record of them is not needed here.
-  apiCalls: { record: () => undefined },
-  state: backend.store.connectorState,
-});
-const advo = advowareConnector.create({
-  connection: 'advo',
-  options: advowareConnector.optionsSchema.parse({
-    configuratorUrl: advoSim.configuratorUrl,
-    ...advoSim.credentials,
-    requestsPerSecond: 1_000,
-  }),
-  clock: systemClock,
-  logger,
-  // The simulators count the requests; the connector's own record of them is not needed here.
-  apiCalls: { record: () => undefined },
-  state: backend.store.connectorState,
-});
-
-const options = syncOptionsSchema.parse(beteiligteFlowDefaults({ espocrm: 'espo', advoware: 'advo' }));
-const handlers = new HandlerRegistry();
-handlers.register(
-  FLOW,
-  createSyncRunHandler({
-    flow: FLOW,
-    options,
-    compiled: compileSyncFlow(options),
-    connectors: { a: espo, b: advo },
-    store: backend.store,
-    locks: backend.locks,
-  }),
-);
-const pool = new WorkerPool({
-  queue: backend.queue,
-  attempts: backend.attempts,
-  store: backend.store,
-  handlers,
-  clock: systemClock,
-  logger,
-  concurrency: Number(values.concurrency),
-  leaseMs: 30_000,
-  pollMs: 20,
-});
-pool.start();
+const urls: SimulatorUrls = { espo: espoSim.url, advo: advoSim.url };
+const engine = startEngine(urls, `${temp.path}/crmsync.db`);
+const { backend, espo, advo, options, sync } = engine;
 
 // ---- simulator request counts (the small part of test/support/sim-admin.ts the bench needs) ----
 type RouteCounts = Record<string, Record<string, number>>;
 async function simAdmin(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${url}/_sim/${path}`, {
     method,
-    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(body !== undefined && {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} /_sim/${path}: ${response.status} ${text}`);
@@ -145,7 +242,10 @@ const clearCounts = () =>
   Promise.all([simAdmin(espoSim.url, 'DELETE', 'requests'), simAdmin(advoSim.url, 'DELETE', 'requests')]);
 /** Requests of both simulators since the last clear: all, and the writes among them. */
 async function tally(): Promise<{ espo: number; advo: number; writes: number }> {
-  const [espoCounts, advoCounts] = await Promise.all([requestCounts(espoSim.url), requestCounts(advoSim.url)]);
+  const [espoCounts, advoCounts] = await Promise.all([
+    requestCounts(espoSim.url),
+    requestCounts(advoSim.url),
+  ]);
   const count = (counts: RouteCounts, only: (route: string) => boolean) =>
     Object.entries(counts)
       .filter(([route]) => only(route))
@@ -159,31 +259,6 @@ async function tally(): Promise<{ espo: number; advo: number; writes: number }> 
   };
 }
 
-// ---- queue a change event and wait until its job settled ----
-const espoRef = (id: string): RecordRef => ({ connection: 'espo', entityType: ESPO, id });
-const advoRef = (id: string): RecordRef => ({ connection: 'advo', entityType: ADVO, id });
-async function waitSettled(jobId: string): Promise<Job> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const job = await backend.queue.get(jobId);
-    if (job !== null && ['COMPLETED', 'SKIPPED', 'DEAD'].includes(job.state)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not settle: ${JSON.stringify(job)}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-/** Queues `event` (default: a bare `updated` hint) and returns the job's run once it settled. */
-async function sync(ref: RecordRef, event?: ChangeEvent): Promise<{ job: Job; run: Run }> {
-  const { jobId } = await backend.queue.enqueue({
-    flow: FLOW,
-    recordKey: jobRecordKey(FLOW, ref),
-    payload: (event ?? { ref: { ...ref }, kind: 'updated' }) as unknown as JsonObject,
-  });
-  pool.wake();
-  const job = await waitSettled(jobId);
-  const [run] = await backend.store.runs.list({ jobId });
-  if (run === undefined) throw new Error(`job ${jobId} has no run`);
-  return { job, run };
-}
 const latencyOf = ({ job, run }: { job: Job; run: Run }) => (run.finishedAt ?? Number.NaN) - job.createdAt;
 
 // ---- the EspoCRM webhook deliveries, caught by a local receiver (answers 200, so nothing is redelivered) ----
@@ -300,9 +375,23 @@ for (const [index, id] of espoIds.entries()) {
 }
 const jobsBefore = await backend.queue.counts();
 await clearCounts();
+// The vendor's share of the pass: the simulator renders every record of the type for each page it lists.
+let listMs = 0;
+const timedEspo: Pick<Connector, 'connection' | 'capabilities' | 'list'> = {
+  connection: espo.connection,
+  capabilities: espo.capabilities,
+  list: async (query, callOptions) => {
+    const listStarted = performance.now();
+    try {
+      return await espo.list(query, callOptions);
+    } finally {
+      listMs += performance.now() - listStarted;
+    }
+  },
+};
 const reconcileTask = createSyncReconciler({
   flow: FLOW,
-  connector: espo,
+  connector: timedEspo,
   links: backend.store.links,
   queue: backend.queue,
   checkpoints: backend.store.checkpoints,
@@ -320,10 +409,13 @@ await reconcileTask({
   name: 'bench',
   tickAt: Date.now(),
   signal: new AbortController().signal,
-  logger: { ...logger, info: (fields: unknown) => void (reconcileSummary = fields as Record<string, unknown>) },
+  logger: {
+    ...logger,
+    info: (fields: unknown) => void (reconcileSummary = fields as Record<string, unknown>),
+  },
 });
 const scanMs = performance.now() - reconcileStarted;
-pool.wake();
+engine.pool.wake();
 for (;;) {
   const counts = await backend.queue.counts();
   if (counts.PENDING + counts.PROCESSING === 0) break;
@@ -334,27 +426,24 @@ const jobsAfter = await backend.queue.counts();
 const reconcileCalls = await tally();
 const reconcileRuns = jobsAfter.COMPLETED + jobsAfter.SKIPPED - jobsBefore.COMPLETED - jobsBefore.SKIPPED;
 
-// ---- 5: RSS with many links in the store, the worker pool running ----
-const rssBefore = process.memoryUsage().rss;
-const extra = Math.max(0, LINKS - RECONCILE - CHANGES);
-const linksStarted = performance.now();
-for (let index = 0; index < extra; index += 1) {
-  const base = { firstName: 'Lena', lastName: `Link${index}`, companyName: null };
-  await backend.store.links.save({
-    flow: FLOW,
-    a: { ref: espoRef(`rss-${index}`), base, version: '1' },
-    b: { ref: advoRef(String(1_000_000 + index)), base, version: 'AAAAAAAAB9E=' },
-    status: 'clean',
-  });
-}
-const linksS = (performance.now() - linksStarted) / 1000;
-const linkCount = Object.values(await backend.store.links.countByStatus(FLOW)).reduce((a, b) => a + b, 0);
-// A change still syncs with that many links: the pool runs while RSS is taken.
-const live = people[0]!;
-await simAdmin(espoSim.url, 'POST', `act/anna/${ESPO}/${live.espo}`, { lastName: 'Spaeter' });
-await sync(espoRef(live.espo));
-global.gc?.();
-const memory = process.memoryUsage();
+// ---- 5: RSS with many links in the store, the worker pool running (a child process: no simulators) ----
+const child = spawn(
+  process.execPath,
+  [process.argv[1]!, '--links', String(LINKS), '--footprint-of', JSON.stringify(urls)],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+let childOut = '';
+child.stdout.on('data', (chunk: Buffer) => (childOut += chunk.toString()));
+const [exitCode] = (await once(child, 'exit')) as [number | null];
+if (exitCode !== 0) throw new Error(`the footprint child exited with ${exitCode}: ${childOut}`);
+const memory = JSON.parse(childOut.trim().split('\n').at(-1)!) as {
+  links: number;
+  rss: number;
+  heapUsed: number;
+  rssEmpty: number;
+  savedPerS: number;
+  outcome: string;
+};
 
 // ---- the table ----
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -377,15 +466,15 @@ const rows: [string, string, string][] = [
   ['latency accepted -> written, to EspoCRM', latency(toEspo), 'p99 < 100 ms'],
   [
     `reconcile pass, ${espoIds.length} linked unchanged`,
-    `${reconcileMs.toFixed(0)} ms (scan ${scanMs.toFixed(0)} ms), ${reconcileCalls.espo + reconcileCalls.advo} ` +
+    `${reconcileMs.toFixed(0)} ms (scan ${scanMs.toFixed(0)} ms, of it vendor lists ${listMs.toFixed(0)} ms), ${reconcileCalls.espo + reconcileCalls.advo} ` +
       `reads, ${reconcileCalls.writes} writes, queued ${String(reconcileSummary['queued'])}, ` +
       `unchanged ${String(reconcileSummary['unchanged'])}, runs ${reconcileRuns}`,
     '< 2 s, 0 writes',
   ],
   [
-    `RSS with ${linkCount} links, pool running`,
-    `${mb(memory.rss)} (heap ${mb(memory.heapUsed)}; before the ${extra} extra links ${mb(rssBefore)}; ` +
-      `links saved one by one at ${(extra / linksS).toFixed(0)}/s)`,
+    `RSS with ${memory.links} links, pool running`,
+    `${mb(memory.rss)} (heap ${mb(memory.heapUsed)}; ${mb(memory.rssEmpty)} with an empty store; ` +
+      `links saved one by one at ${memory.savedPerS.toFixed(0)}/s; run ${memory.outcome}; child process)`,
     '< 200 MB',
   ],
 ];
@@ -395,11 +484,8 @@ console.log(`${'measure'.padEnd(width)}  ${'figure'.padEnd(valueWidth)}  target`
 for (const [name, value, target] of rows)
   console.log(`${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${target}`);
 
-await pool.stop({ deadlineMs: 1_000 });
-await espo.close();
-await advo.close();
+await engine.stop();
 await espoSim.close();
 await advoSim.close();
 receiver.close();
-await backend.close();
 temp.remove();
