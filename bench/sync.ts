@@ -15,7 +15,11 @@
  * 5. RSS with M links in the store while the worker pool runs (target < 200 MB). The simulators run in this
  *    process too, holding the reconcile pass's records, so the figure is an upper bound for crmsync alone.
  *
- *   npm run bench:sync -- [--changes 200] [--reconcile 10000] [--links 100000] [--concurrency 4]
+ *   npm run bench:sync -- [--changes 200] [--reconcile 10000] [--links 100000] [--concurrency 4] [--espo-occ]
+ *
+ * `--espo-occ` switches EspoCRM's optimistic concurrency on for CBeteiligte. Off (the vendor's default for a
+ * custom entity), the version token is `modifiedAt` and the connector reads the record once more before each
+ * PATCH to compare it (`conditionalWrite: 'pre-check'`): 3 EspoCRM calls per change instead of 2.
  *
  * Change events are queued directly (the shape of the seed's webhooks: a hint without data, so each run reads
  * both sides); the HTTP ingest path has its own bench (bench:ingest).
@@ -66,6 +70,9 @@ const { values } = parseArgs({
     reconcile: { type: 'string', default: '10000' },
     links: { type: 'string', default: '100000' },
     concurrency: { type: 'string', default: '4' },
+    // Optimistic concurrency on CBeteiligte (off by default for custom entities, as in EspoCRM): the
+    // versionNumber guards the PATCH, so the connector needs no modifiedAt pre-check read.
+    'espo-occ': { type: 'boolean', default: false },
     // Internal: run as the footprint child process against these simulator URLs (JSON).
     'footprint-of': { type: 'string' },
   },
@@ -219,6 +226,8 @@ const temp = makeTempDir('crmsync-bench-sync-');
 const espoSim = await startEspoCrmSimulator({ port: 0, seed: false, logger });
 const advoSim = await startAdvowareSimulator({ port: 0, seed: false });
 const urls: SimulatorUrls = { espo: espoSim.url, advo: advoSim.url };
+if (values['espo-occ'])
+  await simAdmin(espoSim.url, 'POST', 'quirks', { optimisticConcurrency: { [ESPO]: true } });
 const engine = startEngine(urls, `${temp.path}/crmsync.db`);
 const { backend, espo, advo, options, sync } = engine;
 
@@ -276,7 +285,8 @@ const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port
 
 console.log(
   `sync bench: Beteiligte flow, ${CHANGES} changes per direction, reconcile over ${RECONCILE} links, ` +
-    `RSS with ${LINKS} links, ${values.concurrency} workers; change events queued directly (no HTTP ingest)`,
+    `RSS with ${LINKS} links, ${values.concurrency} workers, EspoCRM optimistic concurrency ` +
+    `${values['espo-occ'] ? 'on' : 'off'}; change events queued directly (no HTTP ingest)`,
 );
 
 // ---- 1-3: changes one at a time, both directions, and the echoes ----
