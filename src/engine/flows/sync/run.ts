@@ -183,7 +183,13 @@ async function createPartner(
   // The source side learns its partner: the foreign key (a later first sync of a lost link finds it again)
   // and the status fields, in one request.
   const foreignKey = settings.options.match.foreignKey;
+  // The merge may write the source side too (a one-way field flowing from the new partner's empty value):
+  // written now, so the stored base is what the record holds.
+  const sourceWrites = merge.writes[source].fields;
   const ownWrite: JsonObject = {
+    ...(Object.keys(sourceWrites).length > 0
+      ? settings.compiled[source].toVendor(sourceWrites, own.canonical)
+      : {}),
     ...(foreignKey?.side === source ? { [foreignKey.field]: created.id } : {}),
     ...cleanStatus(settings, source, own, versions[target], context),
   };
