@@ -202,10 +202,10 @@ describe('Beteiligte sync end to end (EspoCRM and Advoware simulators, startApp)
     assert.equal(conflict.policy, 'a-wins');
     assert.equal(conflict.outcome, 'a');
     const notifications = await w.espoApi<{ list: { message: string | null }[] }>('GET', 'Notification');
-    assert.ok(
-      notifications.list.some((notification) => /lastName|Hansen|conflict/i.test(notification.message ?? '')),
-      `a Notification tells of the conflict: ${JSON.stringify(notifications.list)}`,
-    );
+    const messages = notifications.list.map((notification) => notification.message ?? '');
+    assert.equal(messages.length, 1, `one Notification, for the conflict: ${JSON.stringify(messages)}`);
+    assert.match(messages[0]!, /both sides changed \*\*lastName\*\*/);
+    assert.match(messages[0]!, /"Krüger".*"Hansen".*policy a-wins/);
   });
 
   /**
@@ -257,36 +257,65 @@ describe('Beteiligte sync end to end (EspoCRM and Advoware simulators, startApp)
     },
   );
 
-  it('repeated Advoware 5xx: syncStatus permanently_failed after the attempts, with a Notification', async () => {
-    const w = await start({
-      queue: { maxAttempts: 2, backoff: { baseMs: 10, maxMs: 20, jitter: 0 } },
-      espoQuirks: { apiUserCanCreateNotification: true },
-    });
+  /** A synced CBeteiligter whose edit cannot reach Advoware (503 on every read and write of it). */
+  async function failForGood(w: SyncWorld): Promise<{ id: string; betNr: string; failed: JsonObject }> {
     const { id, betNr } = await synced(w, {
       firstName: 'Katrin',
       lastName: 'Schäfer',
       name: 'Katrin Schäfer',
     });
     await simAdmin(w.advo, 'POST', 'faults', { status5xx: { status: 503, routes: [ADVO_GET, ADVO_PUT] } });
-
     await w.espoAct({ lastName: 'Schaefer', name: 'Katrin Schaefer' }, id);
     const failed = await within(async () => {
       const record = await w.espoRead(id);
       return record['syncStatus'] === 'permanently_failed' ? record : null;
     });
     await quiet(w);
+    return { id, betNr, failed };
+  }
+
+  /** The messages of the API user's Notifications, newest first. */
+  async function notificationMessages(w: SyncWorld): Promise<string[]> {
+    const { list } = await w.espoApi<{ list: { message: string | null }[] }>('GET', 'Notification');
+    return list.map((notification) => notification.message ?? '');
+  }
+
+  const FAILING = {
+    queue: { maxAttempts: 2, backoff: { baseMs: 10, maxMs: 20, jitter: 0 } },
+    espoQuirks: { apiUserCanCreateNotification: true },
+  };
+
+  it('repeated Advoware 5xx: syncStatus permanently_failed after the attempts, with a Notification', async () => {
+    const w = await start(FAILING);
+    const { id, betNr, failed } = await failForGood(w);
     assert.equal(failed['syncRetryCount'], 2, 'both attempts counted');
     assert.match(failed['syncErrorMessage'] as string, /503/);
-    const notifications = await w.espoApi<{ list: { message: string | null }[] }>('GET', 'Notification');
-    assert.ok(
-      notifications.list.some((notification) => /fail/i.test(notification.message ?? '')),
-      `a Notification tells of the failure: ${JSON.stringify(notifications.list)}`,
-    );
+    const messages = await notificationMessages(w);
+    assert.ok(messages.length >= 1, 'a Notification tells of the failure');
+    for (const message of messages) {
+      assert.match(message, new RegExp(`could not sync espo/${ESPO}/${id} after 2 attempt`));
+      assert.match(message, /503/);
+    }
     await simAdmin(w.advo, 'POST', 'faults', {});
     assert.equal((await w.advoRead(betNr))['name'], 'Schäfer', 'Advoware kept its value');
-    const link = await w.linkOf(id);
-    assert.equal(link?.status, 'failed');
+    assert.equal((await w.linkOf(id))?.status, 'failed');
   });
+
+  it(
+    "a record that fails for good is notified once: the echo of the first failure's status write starts no second job",
+    {
+      todo: 'ENGINE BUG (timing-dependent): the EspoCRM webhook of the status write after a retryable failure (syncStatus failed, syncErrorMessage, syncRetryCount) is no recognised echo; delivered while the failing job runs, it becomes a second job that fails for good too and sends a second Notification',
+    },
+    async () => {
+      const w = await start(FAILING);
+      await failForGood(w);
+      const dead = (await w.app.backend.queue.list({ limit: 50 })).filter(
+        (job) => job.flow === FLOW && job.state === 'DEAD',
+      );
+      assert.equal(dead.length, 1, 'one job failed for good');
+      assert.equal((await notificationMessages(w)).length, 1, 'one Notification');
+    },
+  );
 
   it('persons and companies map both ways', async () => {
     const w = await start({ flow: { detection: scans('discovery') } });
