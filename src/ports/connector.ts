@@ -228,7 +228,9 @@ export interface WriteRequest {
   readonly match?: JsonObject;
   /**
    * The record as the caller read it just now (with `id`): a connector that does read-modify-write (advoware's
-   * whole-record PUT) merges into it instead of reading the record once more, which saves a request per write.
+   * whole-record PUT) merges into it, and one that compares versions before writing (EspoCRM without
+   * `versionNumber`) compares with it, instead of reading the record once more: a request saved per write. The
+   * caller owns the window between its read and the write, in which another writer's change is not seen.
    * With `expectedVersion` the write is still refused when `current` is not that version.
    */
   readonly current?: VendorRecord;

@@ -192,7 +192,9 @@ export class EspoCrmConnector implements Connector {
   async #write(request: WriteRequest): Promise<WriteResult> {
     const { entityType, fields, match } = request;
     if (request.id !== undefined) {
-      return this.#update(entityType, request.id, fields, request.expectedVersion ?? null);
+      // The record the caller has just read at the expected version needs no second read to compare.
+      const readAlready = request.current !== undefined && request.current.version === request.expectedVersion;
+      return this.#update(entityType, request.id, fields, request.expectedVersion ?? null, readAlready);
     }
     if (match === undefined) return this.#create(entityType, fields);
     return createOnce({
@@ -225,8 +227,9 @@ export class EspoCrmConnector implements Connector {
     id: string,
     fields: JsonObject,
     expected: string | null,
+    readAlready = false,
   ): Promise<WriteResult> {
-    if (expected !== null && !isVersionNumber(expected))
+    if (expected !== null && !isVersionNumber(expected) && !readAlready)
       await this.#checkModifiedAt(entityType, id, fields, expected);
     const updated = await this.api.update(entityType, id, fields, {
       ...(expected !== null && isVersionNumber(expected) && { versionNumber: Number(expected) }),

@@ -208,11 +208,19 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     assert.equal(toAdvo.outcome, 'COMPLETED');
     assert.equal((await advoRecord(ids.advo))['name'], 'Meier');
     assert.deepEqual(
-      toAdvo.changes.map((change) => [change.ref.connection, change.field, change.after]),
+      toAdvo.changes.map((change) => [change.ref.connection, change.field]),
       [
-        ['advo', 'vorname', 'Max'],
-        ['advo', 'name', 'Meier'],
+        ['advo', 'vorname'],
+        ['advo', 'name'],
+        ['espo', 'advowareLastSync'],
+        ['espo', 'advowareRowId'],
       ],
+    );
+    const rowId = (await advo.connector.read(ADVO, ids.advo))?.version;
+    assert.equal(
+      (await espoRecord(ids.espo))['advowareRowId'],
+      rowId,
+      'the status fields follow the new rowId',
     );
 
     await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { vorname: 'Moritz' } });
@@ -224,6 +232,26 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     const link = await linkOf(espoRef(ids.espo));
     assert.equal(link.b.version, (await advo.connector.read(ADVO, ids.advo))?.version);
     assert.equal(link.a.version, (await espo.connector.read(ESPO, ids.espo))?.version);
+  });
+
+  it('API calls per synced change: into Advoware its read, the PUT and the rowId read-back; into EspoCRM its read and one PATCH', async () => {
+    const ids = await linkedPerson('Max', 'Muster');
+    await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });
+    await clearRequestCounts();
+    assert.equal((await sync(espoRef(ids.espo))).outcome, 'COMPLETED');
+    const intoAdvo = { advo: await simRequestCounts(advo.sim), espo: await simRequestCounts(espo.sim) };
+    assert.equal(total(intoAdvo.advo), 3, JSON.stringify(intoAdvo.advo));
+    assert.deepEqual(writes(intoAdvo.advo), ['PUT /connector/api/v1/advonet/Beteiligte/:betnr']);
+    // The EspoCRM read, and the status fields (the new rowId) in one PATCH.
+    assert.equal(total(intoAdvo.espo), 2, JSON.stringify(intoAdvo.espo));
+
+    await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { vorname: 'Moritz' } });
+    await clearRequestCounts();
+    assert.equal((await sync(advoRef(ids.advo))).outcome, 'COMPLETED');
+    const intoEspo = { advo: await simRequestCounts(advo.sim), espo: await simRequestCounts(espo.sim) };
+    assert.equal(total(intoEspo.espo), 2, JSON.stringify(intoEspo.espo));
+    assert.equal(writes(intoEspo.espo).length, 1);
+    assert.equal(total(intoEspo.advo), 1, JSON.stringify(intoEspo.advo));
   });
 
   it('the outcome commit confirms the ledger intents with the written version token', async () => {

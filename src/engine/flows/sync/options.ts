@@ -191,6 +191,13 @@ const statusSchema = z.strictObject({
   retryCount: nonBlank.optional(),
   /** The other side's version token as last synced (seed: `advowareRowId`, Advoware's `rowId`). */
   versionToken: nonBlank.optional(),
+  /**
+   * Keep `lastSync` and `versionToken` current after every sync that wrote the other side, also when the status
+   * side gets no data: one request more per change synced into the other side (default true, so the record
+   * shows its last sync and the rowId it is at, as the seed system's did). With false, the status fields only
+   * travel with data written to the status side, and `versionToken` can trail the other side's token.
+   */
+  keepCurrent: z.boolean().default(true),
 });
 
 /** A scan's budget: how often it runs and which share of the connection's request budget it may spend. */

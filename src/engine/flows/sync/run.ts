@@ -230,18 +230,22 @@ async function writeMerge(
   };
   const allChanges: FieldChange[] = [];
   const parked = merge.summary.parked;
+  const written: Record<Side, boolean> = { a: false, b: false };
   for (const side of order) {
     const other: Side = side === 'a' ? 'b' : 'a';
     const data = plan.writes[side];
     const status =
-      Object.keys(data).length > 0 || needsStatusWrite(settings, side, sides[side])
+      Object.keys(data).length > 0 ||
+      needsStatusWrite(settings, side, sides[side]) ||
+      (written[other] && settings.options.status?.keepCurrent === true)
         ? cleanStatus(settings, side, sides[side], versions[other], context)
         : {};
     const fields = withoutUnchanged({ ...data, ...status }, sides[side].record?.fields ?? {}, data);
     if (Object.keys(fields).length === 0) continue;
-    const written = await writeTracked(settings, side, sides[side], fields, progress, context);
-    versions[side] = written.version;
-    allChanges.push(...written.changes);
+    const result = await writeTracked(settings, side, sides[side], fields, progress, context);
+    versions[side] = result.version;
+    allChanges.push(...result.changes);
+    written[side] = true;
   }
   const status = parked > 0 ? 'conflict' : 'clean';
   if (allChanges.length === 0) {
