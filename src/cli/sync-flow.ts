@@ -21,8 +21,10 @@ import {
   createSyncReconciler,
   createSyncRunHandler,
 } from '../engine/flows/sync/index.ts';
-import type { SyncOptions } from '../engine/flows/sync/index.ts';
-import type { Connector } from '../ports/connector.ts';
+import type { CompiledSyncFlow, SideMapper, SyncOptions } from '../engine/flows/sync/index.ts';
+import { valueHash } from '../core/canonical.ts';
+import type { JsonObject } from '../core/types.ts';
+import type { Connector, VendorRecord } from '../ports/connector.ts';
 import type { FlowDependencies } from './flow-type.ts';
 
 /** The request rate scans assume for a connection that does not configure `requestsPerSecond`. */
@@ -37,7 +39,8 @@ export function createSyncFlowHandler(flow: FlowConfig, deps: FlowDependencies):
   };
   const compiled = compileSyncFlow(options);
   const { store, locks, queue } = deps.backend;
-  for (const side of ['a', 'b'] as const) scheduleScans(flow.name, options, side, connectors[side], deps);
+  for (const side of ['a', 'b'] as const)
+    scheduleScans(flow.name, options, compiled, side, connectors[side], deps);
   deps.schedule({
     name: `deletes:${flow.name}`,
     cron: options.deletes.cron,
@@ -82,10 +85,22 @@ function sideConnector(
   return connector;
 }
 
+/**
+ * The hash of a listed record's mapped values (as base snapshots hold them), or null when the list left a
+ * mapped field out (a configured `select`): the reconciler then goes by versions alone for that record.
+ */
+function mappedFingerprint(mapper: SideMapper): (record: VendorRecord) => string | null {
+  return (record) =>
+    mapper.vendorFields.every((field) => Object.hasOwn(record.fields, field))
+      ? valueHash(mapper.toCanonical(record.fields) as JsonObject)
+      : null;
+}
+
 /** Adds the scans of one side, by what its connector can list. */
 function scheduleScans(
   flow: string,
   options: SyncOptions,
+  compiled: CompiledSyncFlow,
   side: 'a' | 'b',
   connector: Connector,
   deps: FlowDependencies,
@@ -105,6 +120,7 @@ function scheduleScans(
       task: createSyncReconciler({
         flow,
         connector,
+        fingerprint: mappedFingerprint(compiled[side]),
         links: store.links,
         queue,
         checkpoints: store.checkpoints,

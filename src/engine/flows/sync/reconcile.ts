@@ -17,6 +17,7 @@
  * Jobs are queued page by page (`enqueueMany`) and both checkpoints are saved after every page, so a crash
  * resumes at the page it stopped at. The first run looks back `lookbackMinutes` only.
  */
+import { valueHash } from '../../../core/canonical.ts';
 import { recordKey } from '../../../core/types.ts';
 import type { JsonValue } from '../../../core/types.ts';
 import type { Clock } from '../../../ports/clock.ts';
@@ -55,6 +56,13 @@ export interface SyncReconcilerDependencies {
   readonly checkpoints: CheckpointRepository;
   readonly clock: Clock;
   readonly settings: SyncReconcileSettings;
+  /**
+   * The record's mapped values as a hash (`valueHash` of its canonical record), or null when the listed record
+   * lacks a mapped field. Where the version token is coarse (EspoCRM's `modifiedAt` in whole seconds, for
+   * entity types without `versionNumber`), a person's edit saved in the same second as our write carries the
+   * link's version: the values tell it apart. Absent: versions alone decide.
+   */
+  readonly fingerprint?: (record: VendorRecord) => string | null;
 }
 
 /** What one run did. */
@@ -85,17 +93,33 @@ export function createSyncReconciler(deps: SyncReconcilerDependencies): Schedule
  */
 function jobFor(deps: SyncReconcilerDependencies, record: VendorRecord): JobInput {
   const ref = { connection: deps.connector.connection, entityType: record.entityType, id: record.id };
-  const seen = `${record.id}@${record.version ?? 'unknown'}`;
+  const seen = `${record.id}@${stateOf(deps, record).version ?? 'unknown'}`;
   return syncJobFor(deps.flow, { ref, kind: 'updated', version: record.version, source: 'reconcile', seen });
 }
 
-/** True when the record's version is the one its link stored at the last sync. */
+/**
+ * The record as the scan tells its states apart: its version token, with the fingerprint of its mapped values
+ * appended where there is one, so two states under one coarse version are two states (for the scan window's
+ * seen pairs and the queue's dedup key alike).
+ */
+function stateOf(deps: SyncReconcilerDependencies, record: VendorRecord): VendorRecord {
+  const fingerprint = deps.fingerprint?.(record) ?? null;
+  return fingerprint === null ? record : { ...record, version: `${record.version ?? ''}#${fingerprint}` };
+}
+
+/**
+ * True when the record is as its link stored it at the last sync: the same version and, where the record can
+ * be fingerprinted, the same mapped values as the link's base snapshot of its side.
+ */
 async function syncedAlready(deps: SyncReconcilerDependencies, record: VendorRecord): Promise<boolean> {
   const ref = { connection: deps.connector.connection, entityType: record.entityType, id: record.id };
   const link = await deps.links.findByRef(deps.flow, ref);
   if (link === null || record.version === null) return false;
   const side = recordKey(link.a.ref) === recordKey(ref) ? link.a : link.b;
-  return side.version === record.version;
+  if (side.version !== record.version) return false;
+  if (deps.fingerprint === undefined) return true;
+  const fingerprint = deps.fingerprint(record);
+  return fingerprint !== null && side.base !== null && fingerprint === valueHash(side.base);
 }
 
 async function scanModified(
@@ -121,11 +145,12 @@ async function scanModified(
     );
     const inputs: JobInput[] = [];
     for (const record of page.records) {
-      if (window.seen(record)) continue;
+      const state = stateOf(deps, record);
+      if (window.seen(state)) continue;
       if (counts.queued + inputs.length >= settings.maxPerRun) break;
       if (await syncedAlready(deps, record)) counts.unchanged += 1;
       else inputs.push(jobFor(deps, record));
-      window.handled(record);
+      window.handled(state);
     }
     counts.queued += await enqueueJobs(deps.queue, inputs);
     await checkpoints.set(name, window.toCheckpoint());
