@@ -436,6 +436,13 @@ export interface OutcomeCommit {
   /** Entries of {@link EchoMatch.entryIds} this run matched; consumed, so they never match again. */
   readonly consume?: readonly string[];
   /**
+   * True when `link` moves no base snapshot (a failure or a deletion mark recorded): the save then supersedes
+   * no open ledger entry, so the echo of a write that an earlier run made (the status fields of a failure) is
+   * still recognised. Superseding exists because a new base accounts for older writes; an unchanged base
+   * accounts for nothing.
+   */
+  readonly keepLedgerOpen?: boolean;
+  /**
    * Conflicts the run found (`add`, see {@link ConflictInput}: a parked conflict already in the inbox for
    * its slot updates that row, so the inbox shows it once however often merges report it) and conflicts it
    * wrote or found moot (`close`: ids, stored `closed` with the resolution, the run as their `runId`; closing

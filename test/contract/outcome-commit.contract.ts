@@ -222,6 +222,26 @@ export function defineOutcomeCommitContract(adapter: string, factory: ContractBa
       assert.equal((await backend.store.ledger.matchEcho(ADVO, name('Acme GmbH')))?.by, 'fields');
     });
 
+    it("with keepLedgerOpen the link save supersedes nothing: an earlier write's echo is still recognised", async (t) => {
+      const { backend, clock, end } = await setup(t);
+      await backend.store.ledger.record([
+        {
+          ref: ADVO,
+          field: 'name',
+          valueHash: valueHash('Acme'),
+          version: 'rowid-1',
+          runId: 'old',
+          writtenAt: 0,
+        },
+      ]);
+      clock.advance(1);
+      assert.equal(await backend.attempts.end(end({ keepLedgerOpen: true })), 'settled');
+      assert.equal(
+        (await backend.store.ledger.matchEcho(ADVO, { version: 'rowid-1', fields: {} }))?.by,
+        'version',
+      );
+    });
+
     it('creates a link in the commit when it has no id', async (t) => {
       const { backend, end } = await setup(t);
       const other: RecordRef = { ...ESPO, id: 'e2' };

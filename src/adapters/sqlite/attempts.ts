@@ -112,7 +112,7 @@ export class SqliteJobAttempts implements JobAttempts {
       if (commit.conflicts !== undefined) {
         this.#conflicts.commitSync(commit.conflicts, { linkId: link?.id ?? null, runId, now });
       }
-      const supersede = link === null ? [] : [link.a.ref, link.b.ref];
+      const supersede = link === null || commit.keepLedgerOpen === true ? [] : [link.a.ref, link.b.ref];
       const ledger = { confirm: commit.confirm ?? [], consume: commit.consume ?? [], supersede };
       this.#ledger.settleSync(ledger, now);
       return null;

@@ -193,7 +193,8 @@ export class EspoCrmConnector implements Connector {
     const { entityType, fields, match } = request;
     if (request.id !== undefined) {
       // The record the caller has just read at the expected version needs no second read to compare.
-      const readAlready = request.current !== undefined && request.current.version === request.expectedVersion;
+      const readAlready =
+        request.current !== undefined && request.current.version === request.expectedVersion;
       return this.#update(entityType, request.id, fields, request.expectedVersion ?? null, readAlready);
     }
     if (match === undefined) return this.#create(entityType, fields);

@@ -71,7 +71,7 @@ export async function planDeletion(
     return {
       outcome: 'SKIPPED',
       reason: `side ${side}'s record ${recordKey(link[side].ref)} is gone; the other side is flagged after ${new Date(graceEnds).toISOString()} unless it comes back`,
-      commit: marked ? { fence } : { fence, link: save({ status: 'pending' }) },
+      commit: marked ? { fence } : { fence, link: save({ status: 'pending' }), keepLedgerOpen: true },
     };
   }
   const message = `The record ${recordKey(link[side].ref)} was deleted (gone since ${new Date(deletion.detectedAt).toISOString()}); crmsync no longer syncs ${recordKey(link[otherSide(side)].ref)} with it and deleted nothing.`;

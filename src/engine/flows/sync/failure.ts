@@ -50,6 +50,8 @@ export async function failedRun(
   const commit: OutcomeCommit = {
     fence: input.fence,
     confirm: input.confirm,
+    // The base snapshots stay: the echoes of earlier runs' writes (this record's earlier failures) stay known.
+    keepLedgerOpen: true,
     ...(link !== null && {
       link: {
         id: link.id,
