@@ -13,6 +13,12 @@ export interface CrmsyncErrorOptions {
   readonly httpStatus?: number;
   /** Wait suggested by the source (e.g. a vendor's Retry-After), in milliseconds. */
   readonly retryAfterMs?: number;
+  /**
+   * The work could not start yet (another run holds the lock it needs): the job waits `retryAfterMs` and runs
+   * again without the attempt counting, so contention never sends a job to DEAD. Only for errors raised
+   * before the work wrote anything.
+   */
+  readonly postpone?: boolean;
   /** Structured details for logs and the run history. Never put secrets here. */
   readonly details?: Record<string, unknown>;
   /** The underlying error. */
@@ -29,6 +35,8 @@ export class CrmsyncError extends Error {
   readonly httpStatus: number;
   /** Suggested wait before a retry, if the source gave one. */
   readonly retryAfterMs: number | undefined;
+  /** The job is postponed, not failed: its attempt does not count (see {@link CrmsyncErrorOptions.postpone}). */
+  readonly postpone: boolean;
   /** Structured, secret-free details. */
   readonly details: Record<string, unknown> | undefined;
 
@@ -39,6 +47,7 @@ export class CrmsyncError extends Error {
     this.retryable = options.retryable ?? false;
     this.httpStatus = options.httpStatus ?? 500;
     this.retryAfterMs = options.retryAfterMs;
+    this.postpone = options.postpone ?? false;
     this.details = options.details;
   }
 

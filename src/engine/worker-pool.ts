@@ -527,13 +527,24 @@ function settlementOf(outcome: HandlerOutcome): {
   };
 }
 
-/** A FAILED run and the job's failure for `error`: retry or DEAD by its flag, after its Retry-After. */
+/** How long a postponed job waits when its error names no time. */
+const POSTPONE_MS = 1_000;
+
+/**
+ * A FAILED run and the job's failure for `error`: retry or DEAD by its flag, after its Retry-After; a
+ * postponed error (`CrmsyncError.postpone`) gives the job back instead, due after its Retry-After.
+ */
 function failureOf(error: unknown): {
   result: Omit<RunFinish, 'finishedAt' | 'apiCalls'>;
   settlement: JobSettlement;
 } {
   const { code, message, retryable } = describeError(error);
   const retryAfterMs = error instanceof CrmsyncError ? error.retryAfterMs : undefined;
+  if (error instanceof CrmsyncError && error.postpone)
+    return {
+      result: { outcome: 'FAILED', error: { code, message } },
+      settlement: { kind: 'release', delayMs: retryAfterMs ?? POSTPONE_MS },
+    };
   return {
     result: { outcome: 'FAILED', error: { code, message } },
     settlement: {

@@ -79,7 +79,8 @@ export interface BegunAttempt {
 export type JobSettlement =
   | { readonly kind: 'complete'; readonly state: 'COMPLETED' | 'SKIPPED' }
   | { readonly kind: 'fail'; readonly failure: JobFailure }
-  | { readonly kind: 'release' };
+  /** Back to PENDING without counting the attempt, due after `delayMs` (default now). */
+  | { readonly kind: 'release'; readonly delayMs?: number };
 
 /** Arguments of {@link JobAttempts.end}. */
 export interface AttemptEnd {

@@ -130,7 +130,7 @@ export class SqliteJobAttempts implements JobAttempts {
       case 'fail':
         return this.#queue.failSync(jobId, leaseToken, settlement.failure) !== null;
       case 'release':
-        return this.#queue.releaseSync(jobId, leaseToken);
+        return this.#queue.releaseSync(jobId, leaseToken, settlement.delayMs ?? 0);
     }
   }
 }

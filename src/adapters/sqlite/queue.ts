@@ -271,12 +271,13 @@ export class SqliteQueue implements Queue {
   }
 
   /** {@link release} inside the caller's transaction; false (nothing changed) when the lease was lost. */
-  releaseSync(jobId: string, leaseToken: string): boolean {
+  releaseSync(jobId: string, leaseToken: string, delayMs = 0): boolean {
     const row = this.#leased(jobId, leaseToken);
     if (row === undefined) return false;
     const now = this.#clock.now();
     const attempts = Math.max(0, row.attempts - 1);
-    this.#returnToWaiting(row, { state: 'PENDING', runAt: now, attempts, lastError: errorOf(row) }, now);
+    const runAt = now + Math.max(0, delayMs);
+    this.#returnToWaiting(row, { state: 'PENDING', runAt, attempts, lastError: errorOf(row) }, now);
     return true;
   }
 

@@ -265,7 +265,7 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     for (const entry of ofRun) assert.equal(entry.version, link.b.version);
   });
 
-  it('a run waits for the link lock another run holds, and completes once it is released', async () => {
+  it('a run waits for the link lock another run holds, is postponed without counting the attempt, and completes once it is released', async () => {
     const ids = await linkedPerson('Max', 'Muster');
     const link = await linkOf(espoRef(ids.espo));
     const { backend } = espo.test;
@@ -282,6 +282,12 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
       return runs.find((run) => run.error?.code === 'SYNC_LINK_BUSY');
     });
     assert.equal(busy.outcome, 'FAILED');
+    const postponed = (await backend.queue.get(jobId)) as Job;
+    assert.deepEqual(
+      [postponed.state, postponed.attempts],
+      ['PENDING', 0],
+      'contention postpones the job: the attempt does not count towards DEAD',
+    );
     assert.equal((await advoRecord(ids.advo))['name'], 'Muster', 'nothing written without the lock');
     await backend.locks.release(key, held.token);
     const done = await sync(espoRef(ids.espo));

@@ -35,6 +35,8 @@ export class SyncLinkBusyError extends CrmsyncError {
     super('SYNC_LINK_BUSY', `Another run holds the lock "${key}"; the job runs again shortly.`, {
       retryable: true,
       retryAfterMs: 1_000,
+      // Contention is no failure of the record: the attempt does not count towards DEAD.
+      postpone: true,
       details: { key },
     });
   }
