@@ -10,6 +10,16 @@ import type { Logger } from '../ports/logger.ts';
 import type { LeasedJob } from '../ports/queue.ts';
 import type { OutcomeCommit } from '../ports/store.ts';
 
+/** How the attempt's outcome was recorded, for work registered with {@link RunContext.afterOutcome}. */
+export interface OutcomeRecorded {
+  /**
+   * True when the outcome, the job's settlement and the handler's commit landed; false when they did not (the
+   * commit was refused, the lease was lost, the store failed): then the run's effects were not recorded and the
+   * job runs again, so work that tells people about them (a notice) should not happen.
+   */
+  readonly committed: boolean;
+}
+
 /** Display names a run learns while it works (written to the run history before the run finishes). */
 export interface RunNames {
   readonly displayName?: string | null;
@@ -46,9 +56,10 @@ export interface RunContext {
    * Registers work for after the run's outcome is recorded, however the attempt ended (returned, threw, was
    * aborted): e.g. releasing a per-link lock only once the outcome commit its fence guards has landed, so the
    * next holder never races this run's commit. Runs in registration order; a failure is logged, never raised.
-   * A crash skips it, so whatever it frees must also free itself (a lock's TTL).
+   * A crash skips it, so whatever it frees must also free itself (a lock's TTL). The work learns whether the
+   * outcome was committed ({@link OutcomeRecorded}).
    */
-  afterOutcome(work: () => Promise<void>): void;
+  afterOutcome(work: (ended: OutcomeRecorded) => Promise<void>): void;
   /**
    * Counts one vendor API call made by this run (stored with the run). Calls reported to the connectors'
    * ApiCallRecorder during the run are counted automatically (see run-scope.ts).

@@ -20,7 +20,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { LeasedJob, Queue } from '../ports/queue.ts';
 import type { OutcomeCommit, RunFinish, Store } from '../ports/store.ts';
-import type { HandlerRegistry, HandlerResult, RunContext, RunNames } from './handlers.ts';
+import type { HandlerRegistry, HandlerResult, OutcomeRecorded, RunContext, RunNames } from './handlers.ts';
 import { withinRun } from './run-scope.ts';
 
 /** One finished run, as reported to the {@link RunObserver}. */
@@ -282,7 +282,8 @@ export class WorkerPool {
     const entry: InFlight = { job, controller: new AbortController(), phase: 'running' };
     this.#inFlight.add(entry);
     const stopHeartbeat = this.#startHeartbeat(entry, leasedAt);
-    const afterOutcome: (() => Promise<void>)[] = [];
+    const afterOutcome: ((ended: OutcomeRecorded) => Promise<void>)[] = [];
+    let committed = false;
     try {
       const tally: RunTally = { apiCalls: 0, names: {} };
       const outcome = await this.#runHandler(job, {
@@ -311,19 +312,23 @@ export class WorkerPool {
       });
       entry.phase = 'settling';
       stopHeartbeat();
-      await this.#conclude(job, run, outcome, tally);
+      committed = await this.#conclude(job, run, outcome, tally);
     } finally {
       stopHeartbeat();
       this.#inFlight.delete(entry);
-      await this.#runAfterOutcome(job, afterOutcome);
+      await this.#runAfterOutcome(job, afterOutcome, { committed });
     }
   }
 
   /** The work a run registered with `afterOutcome`, in order; a failure is logged and the rest still runs. */
-  async #runAfterOutcome(job: LeasedJob, work: readonly (() => Promise<void>)[]): Promise<void> {
+  async #runAfterOutcome(
+    job: LeasedJob,
+    work: readonly ((ended: OutcomeRecorded) => Promise<void>)[],
+    ended: OutcomeRecorded,
+  ): Promise<void> {
     for (const each of work) {
       try {
-        await each();
+        await each(ended);
       } catch (error) {
         this.#options.logger.warn({ err: error, jobId: job.id }, 'work after the run outcome failed');
       }
@@ -336,7 +341,12 @@ export class WorkerPool {
    * records only the run and leaves the job to the queue's lease recovery; when the store refuses the
    * commit (stale fence or revision), the run ends FAILED and the job retries.
    */
-  async #conclude(job: LeasedJob, run: StartedRun, outcome: HandlerOutcome, tally: RunTally): Promise<void> {
+  async #conclude(
+    job: LeasedJob,
+    run: StartedRun,
+    outcome: HandlerOutcome,
+    tally: RunTally,
+  ): Promise<boolean> {
     const { logger } = this.#options;
     const finishedAt = this.#options.clock.now();
     const finish = (result: Omit<RunFinish, 'finishedAt' | 'apiCalls'>): RunFinish => ({
@@ -357,7 +367,7 @@ export class WorkerPool {
         'lease lost or about to run out while running: result discarded, the job runs again',
       );
       this.#observe(job.flow, run, 'FAILED', finishedAt);
-      return;
+      return false;
     }
 
     const { result, settlement, commit } = settlementOf(outcome);
@@ -382,7 +392,7 @@ export class WorkerPool {
         'lease lost before the outcome was recorded: result discarded',
       );
       this.#observe(job.flow, run, 'FAILED', finishedAt);
-      return;
+      return false;
     }
     if (ended === 'refused') {
       // A newer lock holder or another writer got there first; the job retries on fresh data.
@@ -391,7 +401,7 @@ export class WorkerPool {
         'outcome commit refused (stale lock fence or link revision): nothing committed, the run failed and the job retries',
       );
       this.#observe(job.flow, run, 'FAILED', finishedAt);
-      return;
+      return false;
     }
     this.#observe(job.flow, run, result.outcome, finishedAt);
     if ('result' in outcome) {
@@ -412,6 +422,7 @@ export class WorkerPool {
         'run finished',
       );
     }
+    return true;
   }
 
   #observe(flow: string, run: StartedRun, outcome: RunOutcome, finishedAt: number): void {

@@ -4,7 +4,7 @@ import { valueHash } from '../../src/core/canonical.ts';
 import { CrmsyncError, StorageError } from '../../src/core/errors.ts';
 import type { FieldChange } from '../../src/core/types.ts';
 import { createInspectHandler } from '../../src/engine/flows/inspect.ts';
-import type { FlowHandler } from '../../src/engine/handlers.ts';
+import type { FlowHandler, OutcomeRecorded } from '../../src/engine/handlers.ts';
 import { jobRecordKey } from '../../src/core/types.ts';
 import { HandlerRegistry } from '../../src/engine/handlers.ts';
 import type { RunFinishedInfo, WorkerPoolOptions } from '../../src/engine/worker-pool.ts';
@@ -296,12 +296,17 @@ describe('WorkerPool', () => {
 
   test('a refused commit (stale link revision) fails the run and the retry commits on fresh data', async () => {
     const { link } = await linkWithIntent('1');
+    const recorded: string[] = [];
     handlers.register('sync', async (_job, context) => {
       const current = (await backend.store.links.get(link.id))!;
       // The first attempt's link is changed under it by another writer before it commits.
       if (context.attempt === 1) {
         await backend.store.links.save({ ...current, lastError: 'x', expectedRevision: current.revision });
       }
+      context.afterOutcome((ended) => {
+        recorded.push(`${context.attempt}:${ended.committed}`);
+        return Promise.resolve();
+      });
       return {
         outcome: 'COMPLETED',
         commit: {
@@ -320,6 +325,12 @@ describe('WorkerPool', () => {
     ]);
     const saved = await backend.store.links.get(link.id);
     assert.deepEqual([saved?.revision, saved?.lastError], [link.revision + 2, null]);
+    await eventually(() => recorded.length === 2);
+    assert.deepEqual(
+      recorded,
+      ['1:false', '2:true'],
+      'work after the outcome learns whether it was committed',
+    );
     assert.deepEqual(
       observed
         .filter((info) => info.flow === 'sync')
@@ -533,10 +544,10 @@ describe('WorkerPool', () => {
   test('runs the work registered with afterOutcome once the outcome is recorded, also for a run that threw', async () => {
     // What each piece of work saw when it ran: the outcome of its run and the state of its job then.
     const seen: string[] = [];
-    const note = (runId: string, jobId: string) => async () => {
+    const note = (runId: string, jobId: string) => async (ended: OutcomeRecorded) => {
       const run = await backend.store.runs.get(runId);
       const job = await jobState(backend.queue, jobId);
-      seen.push(`${run?.outcome ?? 'open'}/${job.state}`);
+      seen.push(`${run?.outcome ?? 'open'}/${job.state}/${ended.committed ? 'committed' : 'not committed'}`);
     };
     handlers.register('after', (job, context) => {
       context.afterOutcome(note(context.runId, job.id));
@@ -552,7 +563,12 @@ describe('WorkerPool', () => {
     await jobIn(backend.queue, done, 'COMPLETED');
     await jobIn(backend.queue, dead, 'DEAD');
     await eventually(() => seen.length === 4);
-    assert.deepEqual(seen, ['COMPLETED/COMPLETED', 'COMPLETED/COMPLETED', 'FAILED/DEAD', 'FAILED/DEAD']);
+    assert.deepEqual(seen, [
+      'COMPLETED/COMPLETED/committed',
+      'COMPLETED/COMPLETED/committed',
+      'FAILED/DEAD/committed',
+      'FAILED/DEAD/committed',
+    ]);
   });
 
   test('the run of an attempt that died after its write still shows the write the next attempt skips', async () => {

@@ -21,7 +21,7 @@ import type { LinkDeletion, LinkRepository, LinkWrite, OutcomeCommit } from '../
 import type { HandlerResult, RunContext } from '../../handlers.ts';
 import type { ScheduledTask } from '../../scheduler.ts';
 import { enqueueJobs, syncJobFor } from './change-detection.ts';
-import { sendNotice } from './failure.ts';
+import { noticeOnCommit } from './failure.ts';
 import type { SyncOptions } from './options.ts';
 import type { SyncPlan } from './plan.ts';
 import type { SyncRunSettings } from './settings.ts';
@@ -76,7 +76,7 @@ export async function planDeletion(
   }
   const message = `The record ${recordKey(link[side].ref)} was deleted (gone since ${new Date(deletion.detectedAt).toISOString()}); crmsync no longer syncs ${recordKey(link[otherSide(side)].ref)} with it and deleted nothing.`;
   const confirm = await flagOtherSide(settings, plan, message, context);
-  await sendNotice(settings, `crmsync: flow **${settings.flow}**: ${message}`, context);
+  noticeOnCommit(settings, `crmsync: flow **${settings.flow}**: ${message}`, context);
   return {
     outcome: 'COMPLETED',
     reason: `flagged ${recordKey(link[otherSide(side)].ref)}: its partner is deleted`,

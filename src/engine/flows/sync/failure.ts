@@ -46,7 +46,7 @@ export async function failedRun(
   const final = !described.retryable || job.attempts >= job.maxAttempts;
   const message = `${described.code}: ${described.message}`;
   await recordStatus(settings, input, final, message, context);
-  if (final) await notifyFailure(settings, input.ref, job, message, context);
+  if (final) notifyFailure(settings, input.ref, job, message, context);
   const commit: OutcomeCommit = {
     fence: input.fence,
     confirm: input.confirm,
@@ -108,14 +108,14 @@ async function recordStatus(
   }
 }
 
-async function notifyFailure(
+function notifyFailure(
   settings: SyncRunSettings,
   ref: RecordRef,
   job: LeasedJob,
   message: string,
   context: RunContext,
-): Promise<void> {
-  await sendNotice(
+): void {
+  noticeOnCommit(
     settings,
     `crmsync: flow **${settings.flow}** could not sync ${recordKey(ref)} after ${job.attempts} attempt(s) and ` +
       `stopped trying. Last error: ${message}. Fix the cause, then retry it: \`crmsync jobs replay ${job.id}\`.`,
@@ -123,12 +123,18 @@ async function notifyFailure(
   );
 }
 
+/**
+ * Sends an operator notice once the run's outcome is committed: a refused commit means the run's effects were
+ * not recorded and the job runs again, which would notify a second time.
+ */
+export function noticeOnCommit(settings: SyncRunSettings, message: string, context: RunContext): void {
+  context.afterOutcome(async ({ committed }) => {
+    if (committed) await sendNotice(settings, message, context);
+  });
+}
+
 /** Sends an operator notice through the flow's notifier; a notice that cannot be delivered is logged. */
-export async function sendNotice(
-  settings: SyncRunSettings,
-  message: string,
-  context: RunContext,
-): Promise<void> {
+async function sendNotice(settings: SyncRunSettings, message: string, context: RunContext): Promise<void> {
   const notifier = settings.notifier;
   context.logger.warn({ notice: message }, 'sync: operator notice');
   if (notifier?.connector.notify === undefined) return;

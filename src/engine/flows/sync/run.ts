@@ -23,7 +23,7 @@ import { planDeletion } from './deletes.ts';
 import { matchJobEcho } from './echo.ts';
 import { conflictChanges, resolutionsOf } from './conflicts.ts';
 import type { KnownConflicts } from './conflicts.ts';
-import { failedRun, sendNotice } from './failure.ts';
+import { failedRun, noticeOnCommit } from './failure.ts';
 import type { SyncOptions } from './options.ts';
 import { planSync, refOf } from './plan.ts';
 import type { SideState, SyncPlan } from './plan.ts';
@@ -221,7 +221,7 @@ async function writeMerge(
 ): Promise<HandlerResult> {
   const { sides, link, merge } = plan;
   const conflicts = conflictChanges(settings.flow, link, sides, merge.conflicts, known, context);
-  for (const notice of conflicts.notices) await sendNotice(settings, notice, context);
+  for (const notice of conflicts.notices) noticeOnCommit(settings, notice, context);
   const withConflicts =
     conflicts.commit.add!.length + conflicts.commit.close!.length > 0 ? { conflicts: conflicts.commit } : {};
   const statusSide = settings.options.status?.side ?? 'a';
