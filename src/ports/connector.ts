@@ -68,6 +68,13 @@ export interface Connector {
    */
   list(query: ListQuery, options?: CallOptions): Promise<ListPage>;
 
+  /**
+   * The records whose vendor fields equal every value of `match` (the lookup behind an upsert's
+   * {@link WriteRequest.match}), at most two: enough to tell one from several. Where the vendor cannot search
+   * (advoware) the list is read and compared, so this can cost a request per page of the entity type.
+   */
+  find(entityType: string, match: JsonObject, options?: CallOptions): Promise<VendorRecord[]>;
+
   /** Checks credentials and reachability for `crmsync doctor`; never throws. */
   check(): Promise<ConnectorCheck>;
 

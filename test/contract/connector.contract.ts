@@ -168,6 +168,17 @@ export function defineConnectorContract(vendor: string, factory: ConnectorSubjec
         assert.ok(capabilities.list.modifiedGranularityMs > 0);
     });
 
+    it('finds a record by its field values, and nothing for values no record has', async () => {
+      const first = await create('Findling');
+      await create('Other');
+      const found = await subject.connector.find(subject.entityType, subject.fields('Findling'));
+      assert.deepEqual(
+        found.map((record) => record.id),
+        [first.id],
+      );
+      assert.deepEqual(await subject.connector.find(subject.entityType, subject.fields('Nobody')), []);
+    });
+
     it('reads a record that does not exist as null', async () => {
       assert.equal(await read(subject.missingId), null);
     });

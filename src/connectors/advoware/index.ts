@@ -227,6 +227,12 @@ export class AdvowareConnector implements Connector {
    * rowIds with what they stored. An answer with more rows than asked for means the API ignored the paging;
    * it is returned whole as the last page.
    */
+  /** advoware cannot search: the Beteiligte are listed page by page and compared, until two match. */
+  find(entityType: string, match: JsonObject, options?: CallOptions): Promise<VendorRecord[]> {
+    requireEntity(entityType);
+    return withCallSignal(options?.signal, () => this.#findMatching(match));
+  }
+
   list(query: ListQuery, options?: CallOptions): Promise<ListPage> {
     return withCallSignal(options?.signal, () => this.#list(query));
   }

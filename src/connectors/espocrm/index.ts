@@ -301,6 +301,11 @@ export class EspoCrmConnector implements Connector {
     );
   }
 
+  /** `equals` filters on the attributes of `match`, the one match read whole. */
+  find(entityType: string, match: JsonObject, options?: CallOptions): Promise<VendorRecord[]> {
+    return withCallSignal(options?.signal, () => this.#findMatching(entityType, match));
+  }
+
   list(query: ListQuery, options?: CallOptions): Promise<ListPage> {
     return withCallSignal(options?.signal, () => this.#list(query));
   }

@@ -110,6 +110,11 @@ export class GenericConnector implements Connector {
     return Promise.reject(new UnsupportedOperationError(KIND, 'list (it is a webhook-only source)'));
   }
 
+  /** Unsupported: a generic source has no API to search. */
+  find(): Promise<VendorRecord[]> {
+    return Promise.reject(new UnsupportedOperationError(KIND, 'find (it is a webhook-only source)'));
+  }
+
   /** Always ok: there is no API to reach; only the webhook signature is configured. */
   check(): Promise<ConnectorCheck> {
     return Promise.resolve({

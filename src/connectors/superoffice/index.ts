@@ -319,6 +319,11 @@ export class SuperOfficeConnector implements Connector {
     return body === null ? [] : [{ entityType: entity, id: only, fields: body, version: versionOf(body) }];
   }
 
+  /** An archive search on the columns of `match`. */
+  find(entityType: string, match: JsonObject, options?: CallOptions): Promise<VendorRecord[]> {
+    return withCallSignal(options?.signal, () => this.#findMatching(requireEntity(entityType), match));
+  }
+
   list(query: ListQuery, options?: CallOptions): Promise<ListPage> {
     return withCallSignal(options?.signal, () => this.#list(query));
   }

@@ -201,6 +201,29 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     assert.equal((await advoRecord(advoCreated.id))['name'], 'Mustermann');
   });
 
+  it('a seed-linked pair synced first from the Advoware side is merged (EspoCRM wins), not overwritten', async () => {
+    const advoCreated = await advo.connector.write({
+      entityType: ADVO,
+      fields: { vorname: 'Max', name: 'Muster' },
+    });
+    const espoCreated = await espo.connector.write({
+      entityType: ESPO,
+      fields: {
+        firstName: 'Max',
+        lastName: 'Mustermann',
+        name: 'Max Mustermann',
+        advowareId: advoCreated.id,
+      },
+    });
+    const run = await sync(advoRef(advoCreated.id));
+    assert.equal(run.outcome, 'COMPLETED', JSON.stringify(run.error));
+    assert.equal((await linkOf(advoRef(advoCreated.id))).a.ref.id, espoCreated.id);
+    assert.equal((await espoRecord(espoCreated.id))['lastName'], 'Mustermann', 'EspoCRM kept its value');
+    assert.equal((await advoRecord(advoCreated.id))['name'], 'Mustermann');
+    const espoIds = await espo.connector.list({ entityType: ESPO, limit: 100 });
+    assert.equal(espoIds.records.length, 1, 'no second CBeteiligter');
+  });
+
   it('an EspoCRM change reaches Advoware, and an Advoware change reaches EspoCRM', async () => {
     const ids = await linkedPerson('Max', 'Muster');
     await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });

@@ -105,8 +105,10 @@ async function planLinked(settings: SyncPlanSettings, link: Link, context: PlanC
 }
 
 /**
- * The partner of a record without a link: the record its stored foreign key names (EspoCRM `advowareId`,
- * written by the seed system or by an earlier create), when the key lives on this side and the record exists.
+ * The partner of a record without a link, by the stored foreign key (EspoCRM `advowareId`, written by the seed
+ * system or by an earlier create): where the key lives on this side, the record it names; where it lives on
+ * the other side, the one record there that names ours. Either way the pair is merged (with no base: each
+ * difference is a conflict settled by the policy), not overwritten by the side that happened to run first.
  */
 async function findPartner(
   settings: SyncPlanSettings,
@@ -115,7 +117,8 @@ async function findPartner(
   context: PlanContext,
 ): Promise<SideState | null> {
   const foreignKey = settings.options.match.foreignKey;
-  if (foreignKey?.side !== side) return null;
+  if (foreignKey === undefined) return null;
+  if (foreignKey.side !== side) return findNaming(settings, foreignKey, own, context);
   const stored = own.record?.fields[foreignKey.field];
   // EspoCRM keeps `advowareId` as an int; ids are text everywhere else.
   const partnerId = typeof stored === 'number' ? String(stored) : stored;
@@ -127,6 +130,29 @@ async function findPartner(
     context,
   );
   return partner.record === null ? null : partner;
+}
+
+/** The one record of the other side whose foreign key names `own`, or null (none, or several: see planCreate). */
+async function findNaming(
+  settings: SyncPlanSettings,
+  foreignKey: { readonly side: Side; readonly field: string },
+  own: SideState,
+  context: PlanContext,
+): Promise<SideState | null> {
+  const side = foreignKey.side;
+  const { entityType } = settings.options[side];
+  const found = await settings.connectors[side].find(
+    entityType,
+    { [foreignKey.field]: own.ref.id },
+    { signal: context.signal },
+  );
+  if (found.length !== 1) return null;
+  const record = found[0]!;
+  return {
+    ref: refOf(settings, side, record.id),
+    record,
+    canonical: settings.compiled[side].toCanonical(record.fields),
+  };
 }
 
 function planMerge(
