@@ -224,6 +224,34 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     assert.equal(espoIds.records.length, 1, 'no second CBeteiligter');
   });
 
+  it('match keys link a first sync to the one unlinked record with the same values, never to a linked one', async () => {
+    await pool.stop({ deadlineMs: 0 });
+    pool = startPool({
+      match: { foreignKey: { side: 'a', field: 'advowareId' }, keys: [['firstName', 'lastName']] },
+    });
+    const existing = await advo.connector.write({
+      entityType: ADVO,
+      fields: { vorname: 'Max', name: 'Muster' },
+    });
+    const fields = { firstName: 'Max', lastName: 'Muster', name: 'Max Muster' };
+    const first = await espo.connector.write({ entityType: ESPO, fields });
+    assert.equal((await sync(espoRef(first.id))).outcome, 'COMPLETED');
+    assert.equal((await linkOf(espoRef(first.id))).b.ref.id, existing.id);
+    assert.deepEqual(await advoIds(), [existing.id], 'linked, not created');
+    const namesake = await espo.connector.write({ entityType: ESPO, fields });
+    assert.equal((await sync(espoRef(namesake.id))).outcome, 'COMPLETED');
+    const partner = (await linkOf(espoRef(namesake.id))).b.ref.id;
+    assert.notEqual(partner, existing.id, 'a record linked already is not linked twice');
+    assert.equal((await advoIds()).length, 2);
+  });
+
+  it('namesakes stay apart: a second EspoCRM person with the same name gets a Beteiligter of its own', async () => {
+    const first = await linkedPerson('Max', 'Muster');
+    const second = await linkedPerson('Max', 'Muster');
+    assert.notEqual(second.advo, first.advo);
+    assert.equal((await advoIds()).length, 2);
+  });
+
   it('an EspoCRM change reaches Advoware, and an Advoware change reaches EspoCRM', async () => {
     const ids = await linkedPerson('Max', 'Muster');
     await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });

@@ -42,9 +42,14 @@ export type SyncPlan =
       readonly target: Side;
       readonly own: SideState;
       readonly merge: MergeResult;
-      /** The vendor fields the partner is created with, and the match that makes the create an upsert. */
+      /** The vendor fields the partner is created with, and the match that finds a create whose answer was lost. */
       readonly fields: JsonObject;
       readonly match: JsonObject;
+      /**
+       * True when `match` names our record (the other side's foreign key): nothing else can match it, so the
+       * create is an upsert from the start. Otherwise it matches by values, which a namesake may share.
+       */
+      readonly matchIsOurs: boolean;
     }
   /** Both records known: merge them; `link` null for a first link to a partner found by the foreign key. */
   | {
@@ -68,6 +73,8 @@ export interface Sides {
 export interface PlanContext {
   readonly signal?: AbortSignal;
   readonly events?: readonly ChangeEvent[];
+  /** Whether a record is linked in the flow already (a match-key partner must not be linked twice). */
+  readonly linked?: (ref: RecordRef) => Promise<boolean>;
   /** Operators' resolutions of the link's parked conflicts, applied to the merge. */
   readonly resolutions?: readonly FieldResolution[];
 }
@@ -116,6 +123,18 @@ async function findPartner(
   own: SideState,
   context: PlanContext,
 ): Promise<SideState | null> {
+  return (
+    (await byForeignKey(settings, side, own, context)) ?? (await byMatchKeys(settings, side, own, context))
+  );
+}
+
+/** The partner the stored foreign key gives, on either side. */
+async function byForeignKey(
+  settings: SyncPlanSettings,
+  side: Side,
+  own: SideState,
+  context: PlanContext,
+): Promise<SideState | null> {
   const foreignKey = settings.options.match.foreignKey;
   if (foreignKey === undefined) return null;
   if (foreignKey.side !== side) return findNaming(settings, foreignKey, own, context);
@@ -132,6 +151,41 @@ async function findPartner(
   return partner.record === null ? null : partner;
 }
 
+/**
+ * The partner by the first match key set whose values `own` all has (e.g. last name + e-mail): the one record
+ * of the other side with those values that is not linked yet. None, several, or one linked already: no
+ * partner (the create's upsert then matches on the same keys).
+ */
+async function byMatchKeys(
+  settings: SyncPlanSettings,
+  side: Side,
+  own: SideState,
+  context: PlanContext,
+): Promise<SideState | null> {
+  const keySet = settings.options.match.keys.find((set) =>
+    set.every((field) => own.canonical[field] != null),
+  );
+  if (keySet === undefined) return null;
+  const other = otherSide(side);
+  const values = Object.fromEntries(keySet.map((field) => [field, own.canonical[field]!]));
+  const found = await settings.connectors[other].find(
+    settings.options[other].entityType,
+    settings.compiled[other].toVendor(values, {}),
+    { signal: context.signal },
+  );
+  if (found.length !== 1) return null;
+  const partner = stateOf(settings, other, found[0]!);
+  return (await context.linked?.(partner.ref)) === true ? null : partner;
+}
+
+function stateOf(settings: SyncPlanSettings, side: Side, record: VendorRecord): SideState {
+  return {
+    ref: refOf(settings, side, record.id),
+    record,
+    canonical: settings.compiled[side].toCanonical(record.fields),
+  };
+}
+
 /** The one record of the other side whose foreign key names `own`, or null (none, or several: see planCreate). */
 async function findNaming(
   settings: SyncPlanSettings,
@@ -146,13 +200,7 @@ async function findNaming(
     { [foreignKey.field]: own.ref.id },
     { signal: context.signal },
   );
-  if (found.length !== 1) return null;
-  const record = found[0]!;
-  return {
-    ref: refOf(settings, side, record.id),
-    record,
-    canonical: settings.compiled[side].toCanonical(record.fields),
-  };
+  return found.length === 1 ? stateOf(settings, side, found[0]!) : null;
 }
 
 function planMerge(
@@ -213,7 +261,7 @@ function planCreate(settings: SyncPlanSettings, side: Side, own: SideState): Syn
       match = mapper.toVendor(keyValues, {});
     }
   }
-  return { kind: 'create', target, own, merge, fields, match };
+  return { kind: 'create', target, own, merge, fields, match, matchIsOurs: foreignKey?.side === target };
 }
 
 /** The vendor fields to write to a side: the merge's writes mapped, plus the mapper's clean-up of the record. */

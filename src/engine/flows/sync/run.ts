@@ -16,6 +16,7 @@ import { fieldChanges, writeTracked } from './write.ts';
 import type { Progress } from './write.ts';
 import type { SyncRunSettings } from './settings.ts';
 import type { ChangeEvent, FieldChange, JsonObject, RecordRef } from '../../../core/types.ts';
+import type { VendorRecord, WriteRequest } from '../../../ports/connector.ts';
 import type { LeasedJob } from '../../../ports/queue.ts';
 import type { Link, LinkWrite, OutcomeCommit } from '../../../ports/store.ts';
 import type { FlowHandler, HandlerResult, RunContext } from '../../handlers.ts';
@@ -79,7 +80,13 @@ async function runSync(
   try {
     const known = await knownConflicts(settings, link);
     const resolutions = resolutionsOf(known);
-    const plan = await planSync(settings, side, ref, link, { signal: context.signal, events, resolutions });
+    const linked = async (other: RecordRef) => (await store.links.findByRef(flow, other)) !== null;
+    const plan = await planSync(settings, side, ref, link, {
+      signal: context.signal,
+      events,
+      resolutions,
+      linked,
+    });
     return await executePlan(settings, plan, { fence, progress, context, events, known });
   } catch (error) {
     if (context.signal.aborted) throw error;
@@ -168,10 +175,9 @@ async function createPartner(
   const pending = refOf(settings, target, '');
   const changes = fieldChanges(pending, plan.fields, {});
   await context.recordIntent(changes);
-  const created = await settings.connectors[target].write(
-    { entityType: pending.entityType, fields: plan.fields, match: plan.match },
-    { signal: context.signal },
-  );
+  const created = await settings.connectors[target].write(await createRequest(settings, plan, context), {
+    signal: context.signal,
+  });
   const createdRef = refOf(settings, target, created.id);
   const partner: SideState = {
     ref: createdRef,
@@ -208,6 +214,34 @@ async function createPartner(
     changes: allChanges,
     commit: { fence, link, confirm: progress.confirm },
   };
+}
+
+/**
+ * How the partner is created so that it is never created twice. A match that names our record (the foreign
+ * key) makes it an upsert. A match by values could find a namesake, so the first attempt creates plainly (a
+ * lost answer then fails it VENDOR_WRITE_AMBIGUOUS, retryable); a later attempt first looks for the record an
+ * earlier attempt may have made: the one record with those values that no link holds yet, updated instead.
+ */
+async function createRequest(
+  settings: SyncRunSettings,
+  plan: Extract<SyncPlan, { kind: 'create' }>,
+  context: RunContext,
+): Promise<WriteRequest> {
+  const { entityType } = settings.options[plan.target];
+  if (plan.matchIsOurs) return { entityType, fields: plan.fields, match: plan.match };
+  if (context.attempt === 1) return { entityType, fields: plan.fields };
+  const connector = settings.connectors[plan.target];
+  const found = await connector.find(entityType, plan.match, { signal: context.signal });
+  const unlinked: VendorRecord[] = [];
+  for (const record of found)
+    if (
+      (await settings.store.links.findByRef(settings.flow, refOf(settings, plan.target, record.id))) === null
+    )
+      unlinked.push(record);
+  const [earlier] = unlinked;
+  return unlinked.length === 1 && earlier !== undefined
+    ? { entityType, id: earlier.id, fields: plan.fields, current: earlier }
+    : { entityType, fields: plan.fields };
 }
 
 /**
