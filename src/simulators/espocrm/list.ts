@@ -5,6 +5,9 @@
  * is disabled, `total` is -1 when more records follow the page and -2 when none do (the vendor fetches
  * `maxSize + 1` rows to tell). List rows leave out `emailAddressData`/`phoneNumberData` unless selected
  * ([UNCONFIRMED], quirk `listIncludesCommunicationData`).
+ *
+ * Filters and ordering read the records through `view` (attributes computed as read) and only the page's
+ * records are rendered in full: rendering every record of the type for every page made paging quadratic.
  */
 import type { JsonObject } from '../../core/types.ts';
 import { attributesOf } from './entity-defs.ts';
@@ -13,6 +16,7 @@ import { badRequest } from './errors.ts';
 import type { EspoCrmQuirks } from './quirks.ts';
 import { outputAttributes } from './render.ts';
 import type { SearchParams } from './search-params.ts';
+import type { StoredRecord } from './state.ts';
 import { sqlLike, sqlOrder } from './sql-compare.ts';
 import { compileWhere } from './where.ts';
 import type { RecordPredicate } from './where.ts';
@@ -26,8 +30,15 @@ export interface ListResult {
 /** One list request. */
 export interface ListRequest {
   readonly def: EntityDef;
-  /** Every record not deleted, rendered. */
-  readonly records: readonly JsonObject[];
+  /** Every record not deleted, as stored. */
+  readonly records: readonly StoredRecord[];
+  /**
+   * What filters and ordering see of a record: something that reads as its read output does (attribute by
+   * attribute, see `lazyOutput`); never enumerated.
+   */
+  readonly view: (record: StoredRecord) => JsonObject;
+  /** The full read output of a record; called for the page's records only. */
+  readonly render: (record: StoredRecord) => JsonObject;
   readonly params: SearchParams;
   /** `X-No-Total: true` was sent. */
   readonly noTotal: boolean;
@@ -86,10 +97,13 @@ export function runList(request: ListRequest): ListResult {
   if (params.primaryFilter !== null)
     throw badRequest(`Primary filter '${params.primaryFilter}' is not simulated (EspoCRM simulator).`);
   filters.push(...boolFilters(params.boolFilterList, request.userId));
-  const matching = request.records.filter((record) => filters.every((filter) => filter(record)));
-  matching.sort(comparator(def, params, available));
+  const matching = request.records
+    .map((stored) => ({ stored, view: request.view(stored) }))
+    .filter(({ view }) => filters.every((filter) => filter(view)));
+  const compare = comparator(def, params, available);
+  matching.sort((a, b) => compare(a.view, b.view));
   const end = params.offset + params.maxSize;
-  const page = matching.slice(params.offset, end);
+  const page = matching.slice(params.offset, end).map(({ stored }) => request.render(stored));
   const columns =
     params.select !== null
       ? ['id', ...params.select.filter((name) => available.has(name) && name !== 'id')]

@@ -54,25 +54,62 @@ function linkName(attribute: string, record: StoredRecord, context: RenderContex
   return context.users.nameOf(id);
 }
 
-/** The value of one output attribute. */
+/** The value of one output attribute; `linkNames` are the type's `...Name` attributes of link fields. */
 function attributeValue(
   def: EntityDef,
   attribute: string,
   record: StoredRecord,
   context: RenderContext,
+  linkNames: ReadonlySet<string>,
 ): JsonValue {
   if (def.person && attribute === 'name') return personName(record);
-  const field = def.fields.find(
-    (candidate) => candidate.type === 'link' && `${candidate.name}Name` === attribute,
-  );
-  if (field !== undefined) return linkName(attribute, record, context);
+  if (linkNames.has(attribute)) return linkName(attribute, record, context);
   return record[attribute] ?? null;
+}
+
+/**
+ * Reads one output attribute of a stored record of `def`, as its full read output would hold it (undefined
+ * for attributes not in the output). Built once per request: the attribute list depends on the quirks.
+ */
+export type OutputReader = (record: StoredRecord, attribute: string) => JsonValue | undefined;
+
+/** The {@link OutputReader} of `def` under the current quirks. */
+export function outputReader(def: EntityDef, context: RenderContext): OutputReader {
+  const attributes = new Set(outputAttributes(def, context.quirks()));
+  const linkNames = new Set(
+    def.fields.filter((field) => field.type === 'link').map((field) => `${field.name}Name`),
+  );
+  return (record, attribute) =>
+    attributes.has(attribute) ? attributeValue(def, attribute, record, context, linkNames) : undefined;
 }
 
 /** The full read output of `record`. */
 export function renderRecord(def: EntityDef, record: StoredRecord, context: RenderContext): RecordOutput {
+  const read = outputReader(def, context);
   const output: JsonObject = {};
+  // Every attribute listed is in the output, so the reader answers a value for each.
   for (const attribute of outputAttributes(def, context.quirks()))
-    output[attribute] = attributeValue(def, attribute, record, context);
+    output[attribute] = read(record, attribute) ?? null;
   return output as RecordOutput;
+}
+
+/**
+ * A stand-in for `record`'s read output that computes an attribute when it is first read and keeps it. List
+ * filters and ordering read a few attributes of every record of the type; rendering each in full for every
+ * page made paging through a type quadratic. Only property reads (and `in`) are answered, which is all a
+ * compiled `where` predicate or a comparator does; anything that enumerates keys needs {@link renderRecord}.
+ */
+export function lazyOutput(record: StoredRecord, read: OutputReader): JsonObject {
+  const computed = new Map<string, JsonValue | undefined>();
+  const value = (attribute: string) => {
+    if (!computed.has(attribute)) computed.set(attribute, read(record, attribute));
+    return computed.get(attribute);
+  };
+  return new Proxy<JsonObject>(
+    {},
+    {
+      get: (_target, key) => (typeof key === 'string' ? value(key) : undefined),
+      has: (_target, key) => typeof key === 'string' && value(key) !== undefined,
+    },
+  );
 }
