@@ -8,6 +8,7 @@
  *
  * Filters and ordering read the records through `view` (attributes computed as read) and only the page's
  * records are rendered in full: rendering every record of the type for every page made paging quadratic.
+ * Only the records up to the page's end are put in order (sorted-prefix.ts).
  */
 import type { JsonObject } from '../../core/types.ts';
 import { attributesOf } from './entity-defs.ts';
@@ -16,6 +17,7 @@ import { badRequest } from './errors.ts';
 import type { EspoCrmQuirks } from './quirks.ts';
 import { outputAttributes } from './render.ts';
 import type { SearchParams } from './search-params.ts';
+import { sortedPrefix } from './sorted-prefix.ts';
 import type { StoredRecord } from './state.ts';
 import { sqlLike, sqlOrder } from './sql-compare.ts';
 import { compileWhere } from './where.ts';
@@ -101,9 +103,10 @@ export function runList(request: ListRequest): ListResult {
     .map((stored) => ({ stored, view: request.view(stored) }))
     .filter(({ view }) => filters.every((filter) => filter(view)));
   const compare = comparator(def, params, available);
-  matching.sort((a, b) => compare(a.view, b.view));
   const end = params.offset + params.maxSize;
-  const page = matching.slice(params.offset, end).map(({ stored }) => request.render(stored));
+  const page = sortedPrefix(matching, end, (a, b) => compare(a.view, b.view))
+    .slice(params.offset)
+    .map(({ stored }) => request.render(stored));
   const columns =
     params.select !== null
       ? ['id', ...params.select.filter((name) => available.has(name) && name !== 'id')]

@@ -26,14 +26,22 @@ function hiddenAttributes(def: EntityDef, quirks: EspoCrmQuirks): ReadonlySet<st
   return new Set(quirks.optimisticConcurrency[def.name] ? [] : ['versionNumber']);
 }
 
+/** Output attribute lists by type and whether `versionNumber` shows (definitions never change). */
+const outputAttributeCache = new Map<string, readonly string[]>();
+
 /** The output attribute names of `def`, in order. */
-export function outputAttributes(def: EntityDef, quirks: EspoCrmQuirks): string[] {
+export function outputAttributes(def: EntityDef, quirks: EspoCrmQuirks): readonly string[] {
   const hidden = hiddenAttributes(def, quirks);
+  const key = `${def.name} ${hidden.size}`;
+  const cached = outputAttributeCache.get(key);
+  if (cached !== undefined) return cached;
   const names = new Set<string>(['id']);
   for (const field of def.fields)
     for (const attribute of fieldAttributes(field)) if (!hidden.has(attribute)) names.add(attribute);
   names.add('deleted');
-  return [...names];
+  const list = Object.freeze([...names]);
+  outputAttributeCache.set(key, list);
+  return list;
 }
 
 function personName(record: StoredRecord): JsonValue {
