@@ -1,5 +1,5 @@
 /**
- * The EspoCRM simulator's list internals: filters and ordering read records through `lazyOutput` and only the
+ * The EspoCRM simulator's list internals: filters and ordering read records through `lazyOutputs` and only the
  * page is rendered. Each request is answered twice, once with the filters seeing every record's full read
  * output (how the route worked before) and once as the route does now, and the answers must be identical:
  * the page, `total`, the projection and the 400 reasons. Plus: the route renders only the page's records, and
@@ -15,7 +15,7 @@ import { runList } from '../../src/simulators/espocrm/list.ts';
 import type { ListResult } from '../../src/simulators/espocrm/list.ts';
 import { defaultQuirks } from '../../src/simulators/espocrm/quirks.ts';
 import { RecordService } from '../../src/simulators/espocrm/records.ts';
-import { lazyOutput } from '../../src/simulators/espocrm/render.ts';
+import { lazyOutputs } from '../../src/simulators/espocrm/render.ts';
 import { fetchSearchParams } from '../../src/simulators/espocrm/search-params.ts';
 import { sortedPrefix } from '../../src/simulators/espocrm/sorted-prefix.ts';
 import { SimState } from '../../src/simulators/espocrm/state.ts';
@@ -101,10 +101,7 @@ function list(
     return runList({
       def: entityDef('Contact'),
       records: [...state.table('Contact').values()].filter((record) => record.deleted !== true),
-      view:
-        mode === 'lazy'
-          ? (record) => lazyOutput(record, read)
-          : (record: StoredRecord) => records.render('Contact', record),
+      view: mode === 'lazy' ? lazyOutputs(read) : (record: StoredRecord) => records.render('Contact', record),
       render: (record) => {
         onRender();
         return records.render('Contact', record);

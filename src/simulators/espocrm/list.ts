@@ -36,7 +36,7 @@ export interface ListRequest {
   readonly records: readonly StoredRecord[];
   /**
    * What filters and ordering see of a record: something that reads as its read output does (attribute by
-   * attribute, see `lazyOutput`); never enumerated.
+   * attribute, see `lazyOutputs`); never enumerated.
    */
   readonly view: (record: StoredRecord) => JsonObject;
   /** The full read output of a record; called for the page's records only. */
@@ -99,9 +99,11 @@ export function runList(request: ListRequest): ListResult {
   if (params.primaryFilter !== null)
     throw badRequest(`Primary filter '${params.primaryFilter}' is not simulated (EspoCRM simulator).`);
   filters.push(...boolFilters(params.boolFilterList, request.userId));
-  const matching = request.records
-    .map((stored) => ({ stored, view: request.view(stored) }))
-    .filter(({ view }) => filters.every((filter) => filter(view)));
+  const matching: { stored: StoredRecord; view: JsonObject }[] = [];
+  for (const stored of request.records) {
+    const view = request.view(stored);
+    if (filters.every((filter) => filter(view))) matching.push({ stored, view });
+  }
   const compare = comparator(def, params, available);
   const end = params.offset + params.maxSize;
   const page = sortedPrefix(matching, end, (a, b) => compare(a.view, b.view))

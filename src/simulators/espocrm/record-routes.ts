@@ -16,7 +16,7 @@ import { versionNumberHeader } from './concurrency.ts';
 import { notFound } from './errors.ts';
 import { runList } from './list.ts';
 import { parsePhpQuery } from './query-string.ts';
-import { lazyOutput } from './render.ts';
+import { lazyOutputs } from './render.ts';
 import type { EspoCrmQuirks } from './quirks.ts';
 import type { RecordService } from './records.ts';
 import { fetchSearchParams } from './search-params.ts';
@@ -94,7 +94,7 @@ export function registerRecordRoutes(app: FastifyInstance, options: RecordRoutes
     return runList({
       def: entityDef(entityType),
       records: [...state.table(entityType).values()].filter((record) => record.deleted !== true),
-      view: (record) => lazyOutput(record, read),
+      view: lazyOutputs(read),
       render: (record) => records.render(entityType, record),
       params,
       noTotal: headerIsTrue(request, 'x-no-total'),

@@ -102,22 +102,18 @@ export function renderRecord(def: EntityDef, record: StoredRecord, context: Rend
 }
 
 /**
- * A stand-in for `record`'s read output that computes an attribute when it is first read and keeps it. List
- * filters and ordering read a few attributes of every record of the type; rendering each in full for every
- * page made paging through a type quadratic. Only property reads (and `in`) are answered, which is all a
- * compiled `where` predicate or a comparator does; anything that enumerates keys needs {@link renderRecord}.
+ * Stand-ins for records' read outputs that compute an attribute whenever it is read. List filters and
+ * ordering read a few attributes of every record of the type; rendering each in full for every page made
+ * paging through a type quadratic. Only property reads (and `in`) are answered, which is all a compiled
+ * `where` predicate or a comparator does; anything that enumerates keys needs {@link renderRecord}. One
+ * handler serves every record of a request and nothing is cached: a page scans every record, so what each
+ * stand-in costs to make matters more than an attribute read twice while ordering.
  */
-export function lazyOutput(record: StoredRecord, read: OutputReader): JsonObject {
-  const computed = new Map<string, JsonValue | undefined>();
-  const value = (attribute: string) => {
-    if (!computed.has(attribute)) computed.set(attribute, read(record, attribute));
-    return computed.get(attribute);
+export function lazyOutputs(read: OutputReader): (record: StoredRecord) => JsonObject {
+  // The stored record is the proxy's target; simulator state is never frozen, so no proxy invariant binds.
+  const handler: ProxyHandler<StoredRecord> = {
+    get: (record, key) => (typeof key === 'string' ? read(record, key) : undefined),
+    has: (record, key) => typeof key === 'string' && read(record, key) !== undefined,
   };
-  return new Proxy<JsonObject>(
-    {},
-    {
-      get: (_target, key) => (typeof key === 'string' ? value(key) : undefined),
-      has: (_target, key) => typeof key === 'string' && value(key) !== undefined,
-    },
-  );
+  return (record) => new Proxy(record, handler);
 }
