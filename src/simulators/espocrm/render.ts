@@ -26,13 +26,16 @@ function hiddenAttributes(def: EntityDef, quirks: EspoCrmQuirks): ReadonlySet<st
   return new Set(quirks.optimisticConcurrency[def.name] ? [] : ['versionNumber']);
 }
 
-/** Output attribute lists by type and whether `versionNumber` shows (definitions never change). */
+/**
+ * Output attribute lists by type and whether `versionNumber` shows, the only quirk they depend on (entity
+ * definitions never change). Every render and every list request asks for one.
+ */
 const outputAttributeCache = new Map<string, readonly string[]>();
 
 /** The output attribute names of `def`, in order. */
 export function outputAttributes(def: EntityDef, quirks: EspoCrmQuirks): readonly string[] {
   const hidden = hiddenAttributes(def, quirks);
-  const key = `${def.name} ${hidden.size}`;
+  const key = `${def.name}|${hidden.has('versionNumber') ? 'no-version' : 'version'}`;
   const cached = outputAttributeCache.get(key);
   if (cached !== undefined) return cached;
   const names = new Set<string>(['id']);
