@@ -5,6 +5,10 @@
  * is disabled, `total` is -1 when more records follow the page and -2 when none do (the vendor fetches
  * `maxSize + 1` rows to tell). List rows leave out `emailAddressData`/`phoneNumberData` unless selected
  * ([UNCONFIRMED], quirk `listIncludesCommunicationData`).
+ *
+ * Filters and ordering read the records through `view` (attributes computed as read) and only the page's
+ * records are rendered in full: rendering every record of the type for every page made paging quadratic.
+ * Only the records up to the page's end are put in order (sorted-prefix.ts).
  */
 import type { JsonObject } from '../../core/types.ts';
 import { attributesOf } from './entity-defs.ts';
@@ -13,6 +17,8 @@ import { badRequest } from './errors.ts';
 import type { EspoCrmQuirks } from './quirks.ts';
 import { outputAttributes } from './render.ts';
 import type { SearchParams } from './search-params.ts';
+import { sortedPrefix } from './sorted-prefix.ts';
+import type { StoredRecord } from './state.ts';
 import { sqlLike, sqlOrder } from './sql-compare.ts';
 import { compileWhere } from './where.ts';
 import type { RecordPredicate } from './where.ts';
@@ -26,8 +32,15 @@ export interface ListResult {
 /** One list request. */
 export interface ListRequest {
   readonly def: EntityDef;
-  /** Every record not deleted, rendered. */
-  readonly records: readonly JsonObject[];
+  /** Every record not deleted, as stored. */
+  readonly records: readonly StoredRecord[];
+  /**
+   * What filters and ordering see of a record: something that reads as its read output does (attribute by
+   * attribute, see `lazyOutputs`); never enumerated.
+   */
+  readonly view: (record: StoredRecord) => JsonObject;
+  /** The full read output of a record; called for the page's records only. */
+  readonly render: (record: StoredRecord) => JsonObject;
   readonly params: SearchParams;
   /** `X-No-Total: true` was sent. */
   readonly noTotal: boolean;
@@ -86,10 +99,16 @@ export function runList(request: ListRequest): ListResult {
   if (params.primaryFilter !== null)
     throw badRequest(`Primary filter '${params.primaryFilter}' is not simulated (EspoCRM simulator).`);
   filters.push(...boolFilters(params.boolFilterList, request.userId));
-  const matching = request.records.filter((record) => filters.every((filter) => filter(record)));
-  matching.sort(comparator(def, params, available));
+  const matching: { stored: StoredRecord; view: JsonObject }[] = [];
+  for (const stored of request.records) {
+    const view = request.view(stored);
+    if (filters.every((filter) => filter(view))) matching.push({ stored, view });
+  }
+  const compare = comparator(def, params, available);
   const end = params.offset + params.maxSize;
-  const page = matching.slice(params.offset, end);
+  const page = sortedPrefix(matching, end, (a, b) => compare(a.view, b.view))
+    .slice(params.offset)
+    .map(({ stored }) => request.render(stored));
   const columns =
     params.select !== null
       ? ['id', ...params.select.filter((name) => available.has(name) && name !== 'id')]

@@ -16,6 +16,7 @@ import { versionNumberHeader } from './concurrency.ts';
 import { notFound } from './errors.ts';
 import { runList } from './list.ts';
 import { parsePhpQuery } from './query-string.ts';
+import { lazyOutputs } from './render.ts';
 import type { EspoCrmQuirks } from './quirks.ts';
 import type { RecordService } from './records.ts';
 import { fetchSearchParams } from './search-params.ts';
@@ -89,12 +90,12 @@ export function registerRecordRoutes(app: FastifyInstance, options: RecordRoutes
     const quirks = options.quirks();
     const query = parsePhpQuery((request.raw.url ?? '').split('?')[1] ?? '');
     const params = fetchSearchParams(query, quirks.maxSizeLimit);
-    const rendered = [...state.table(entityType).values()]
-      .filter((record) => record.deleted !== true)
-      .map((record) => records.render(entityType, record));
+    const read = records.outputReader(entityType);
     return runList({
       def: entityDef(entityType),
-      records: rendered,
+      records: [...state.table(entityType).values()].filter((record) => record.deleted !== true),
+      view: lazyOutputs(read),
+      render: (record) => records.render(entityType, record),
       params,
       noTotal: headerIsTrue(request, 'x-no-total'),
       quirks,

@@ -20,8 +20,8 @@ import type { EntityDef, EntityType } from './entity-defs.ts';
 import { EspoHttpError, badRequest, notFound } from './errors.ts';
 import { checkInput, writableInput } from './input.ts';
 import type { EspoCrmQuirks } from './quirks.ts';
-import { renderRecord } from './render.ts';
-import type { RecordOutput, RenderContext } from './render.ts';
+import { outputReader, renderRecord } from './render.ts';
+import type { OutputReader, RecordOutput, RenderContext } from './render.ts';
 import type { StoredRecord } from './state.ts';
 import type { SimUser } from './users.ts';
 import type { IdGenerator } from './values.ts';
@@ -104,6 +104,11 @@ export class RecordService {
   /** The read output of a stored record. */
   render(entityType: EntityType, record: StoredRecord): RecordOutput {
     return renderRecord(entityDef(entityType), record, this.#options);
+  }
+
+  /** Reads single output attributes of records of `entityType` (list filters and ordering). */
+  outputReader(entityType: EntityType): OutputReader {
+    return outputReader(entityDef(entityType), this.#options);
   }
 
   /** `GET /{T}/{id}`: 404 `Record {id} does not exist.` when missing or deleted. */

@@ -29,6 +29,8 @@ function toNumber(value: JsonValue): number {
 
 /** A datetime filter value as stored text: a date alone becomes midnight, an ISO `T`/`Z` form is accepted. */
 function normaliseDateTimeValue(value: string): string {
+  // Already stored text (neither pattern below can match it): the common case, compared for every record.
+  if (value.length === 19 && value[10] === ' ') return value;
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value} 00:00:00`;
   const iso = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?Z?$/.exec(value);
   return iso === null ? value : `${iso[1]} ${iso[2]}`;
