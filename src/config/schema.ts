@@ -221,7 +221,8 @@ export const configSchema = z
         }
       ).sandbox;
       const connection = sandbox?.superoffice?.webhook?.connection;
-      const problem = typeof connection === 'string' ? sandboxConnectionProblem(connection, entryOf(connection)) : null;
+      const problem =
+        typeof connection === 'string' ? sandboxConnectionProblem(connection, entryOf(connection)) : null;
       if (problem !== null)
         context.addIssue({
           code: 'custom',
@@ -230,7 +231,8 @@ export const configSchema = z
         });
       for (const vendor of ['espocrm', 'advoware'] as const) {
         const name = sandbox?.beteiligte?.[vendor]?.connection;
-        const kindProblem = typeof name === 'string' ? connectorKindProblem(name, entryOf(name), vendor) : null;
+        const kindProblem =
+          typeof name === 'string' ? connectorKindProblem(name, entryOf(name), vendor) : null;
         if (kindProblem !== null)
           context.addIssue({
             code: 'custom',
