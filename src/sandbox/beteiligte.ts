@@ -119,6 +119,7 @@ export async function startBeteiligteSandbox(
       espoConnection,
       advoConnection,
       logger,
+      trafficLogger: deps.logger,
       apiKey: auth.apiKey,
     });
   } catch (error) {
@@ -138,9 +139,12 @@ function running(
     readonly advoConnection: ConnectionConfig;
     readonly apiKey: string;
     readonly logger: Logger;
+    /** The generator adds its own `component`. */
+    readonly trafficLogger: Logger;
   },
 ): RunningBeteiligteSandbox {
-  const { espocrm, advoware, webhooks, espoConnection, advoConnection, apiKey, logger } = parts;
+  const { espocrm, advoware, webhooks, espoConnection, advoConnection, apiKey, logger, trafficLogger } =
+    parts;
   const connections: ConnectionConfig[] = [
     {
       ...espoConnection,
@@ -187,7 +191,7 @@ function running(
           seed: settings.traffic.seed,
           conflictChance: settings.traffic.conflictChance,
           intervalMs: settings.traffic.intervalMs,
-          logger,
+          logger: trafficLogger,
         });
         traffic.start();
       }
