@@ -81,5 +81,17 @@ export const DEFAULTS = {
         seed: 1,
       },
     },
+    beteiligte: {
+      /** After SuperOffice's 8788. */
+      espocrm: { port: 8789, webhookIntervalMs: 1_000 },
+      advoware: { port: 8790 },
+      traffic: {
+        enabled: true,
+        /** One simulated human action per interval, in EspoCRM or in Advoware. */
+        intervalMs: 4_000,
+        seed: 1,
+        conflictChance: 0.15,
+      },
+    },
   },
 } as const;

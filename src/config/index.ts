@@ -10,6 +10,8 @@ export type {
   FlowConfig,
   SandboxConfig,
   SuperOfficeSandboxConfig,
+  BeteiligteSandboxConfig,
+  BeteiligteTrafficConfig,
   TrafficConfig,
 } from './schema.ts';
 export { env } from './secrets.ts';

@@ -97,9 +97,45 @@ const superOfficeSandboxSchema = z.strictObject({
   traffic: sandboxTrafficSchema.prefault({}),
 });
 
+const portSchema = z.number().int().min(0).max(65_535);
+
+const espoCrmSandboxSchema = z.strictObject({
+  port: portSchema.default(DEFAULTS.sandbox.beteiligte.espocrm.port),
+  /** The `espocrm` connection it serves: the simulator takes its API key, and delivers its webhooks to it. */
+  connection: z.string().regex(NAME, nameMessage),
+  /** JSON file keeping the records and the webhook registrations across restarts. */
+  persistFile: z.string().min(1).optional(),
+  /** Period of the simulator's webhook job (the vendor's is 2 minutes; a demo wants to see changes sooner). */
+  webhookIntervalMs: z.number().int().min(10).default(DEFAULTS.sandbox.beteiligte.espocrm.webhookIntervalMs),
+});
+
+const advowareSandboxSchema = z.strictObject({
+  port: portSchema.default(DEFAULTS.sandbox.beteiligte.advoware.port),
+  /** The `advoware` connection it serves: the simulator accepts exactly its credentials. */
+  connection: z.string().regex(NAME, nameMessage),
+  /** JSON file keeping the Beteiligte across restarts. */
+  persistFile: z.string().min(1).optional(),
+});
+
+const beteiligteTrafficSchema = z.strictObject({
+  enabled: z.boolean().default(DEFAULTS.sandbox.beteiligte.traffic.enabled),
+  intervalMs: z.number().int().min(10).default(DEFAULTS.sandbox.beteiligte.traffic.intervalMs),
+  seed: z.number().int().default(DEFAULTS.sandbox.beteiligte.traffic.seed),
+  /** Chance that an action edits the same field of a linked record on both sides at nearly the same time. */
+  conflictChance: z.number().min(0).max(1).default(DEFAULTS.sandbox.beteiligte.traffic.conflictChance),
+});
+
+/** The EspoCRM and Advoware simulators of a Beteiligte sync flow, and their simulated users. */
+const beteiligteSandboxSchema = z.strictObject({
+  espocrm: espoCrmSandboxSchema,
+  advoware: advowareSandboxSchema,
+  traffic: beteiligteTrafficSchema.prefault({}),
+});
+
 /** Simulated vendors `crmsync serve` starts in-process (demos, development; never in production). */
 const sandboxSchema = z.strictObject({
   superoffice: superOfficeSandboxSchema.optional(),
+  beteiligte: beteiligteSandboxSchema.optional(),
 });
 
 /**
@@ -119,6 +155,17 @@ function sandboxConnectionProblem(name: string, connection: unknown): string | n
   if (!hasSecret)
     return `connection "${name}" has no webhookSecret; the simulator's webhook is registered with it, e.g. webhookSecret: env('SO_WEBHOOK_SECRET')`;
   return null;
+}
+
+/**
+ * Why the raw config entry `connection` named `name` is not a connection of the `connector` kind, or null
+ * when it is (or when its connector is missing or mistyped, which is reported at the connection's own path).
+ */
+function connectorKindProblem(name: string, connection: unknown, connector: string): string | null {
+  if (typeof connection !== 'object' || connection === null) return `no connection named "${name}"`;
+  const kind = (connection as { connector?: unknown }).connector;
+  if (typeof kind !== 'string' || kind === connector) return null;
+  return `connection "${name}" uses the ${kind} connector; the ${connector} simulator serves an ${connector} connection`;
 }
 
 /** One connection; validated entry by entry so that one bad connection does not hide the others' problems. */
@@ -160,22 +207,39 @@ export const configSchema = z
   // may then be partly invalid, hence the defensive reads.
   .superRefine(
     (config, context) => {
-      const connection: unknown = (
-        config as { sandbox?: { superoffice?: { webhook?: { connection?: unknown } } } }
-      ).sandbox?.superoffice?.webhook?.connection;
-      if (typeof connection !== 'string') return;
       const connections: unknown = config.connections;
-      const entry =
+      const entryOf = (name: string): unknown =>
         typeof connections === 'object' && connections !== null
-          ? (connections as Record<string, unknown>)[connection]
+          ? (connections as Record<string, unknown>)[name]
           : undefined;
-      const problem = sandboxConnectionProblem(connection, entry);
+      const sandbox = (
+        config as {
+          sandbox?: {
+            superoffice?: { webhook?: { connection?: unknown } };
+            beteiligte?: { espocrm?: { connection?: unknown }; advoware?: { connection?: unknown } };
+          };
+        }
+      ).sandbox;
+      const connection = sandbox?.superoffice?.webhook?.connection;
+      const problem =
+        typeof connection === 'string' ? sandboxConnectionProblem(connection, entryOf(connection)) : null;
       if (problem !== null)
         context.addIssue({
           code: 'custom',
           path: ['sandbox', 'superoffice', 'webhook', 'connection'],
           message: problem,
         });
+      for (const vendor of ['espocrm', 'advoware'] as const) {
+        const name = sandbox?.beteiligte?.[vendor]?.connection;
+        const kindProblem =
+          typeof name === 'string' ? connectorKindProblem(name, entryOf(name), vendor) : null;
+        if (kindProblem !== null)
+          context.addIssue({
+            code: 'custom',
+            path: ['sandbox', 'beteiligte', vendor, 'connection'],
+            message: kindProblem,
+          });
+      }
     },
     { when: () => true },
   );
@@ -188,6 +252,12 @@ export type SandboxConfig = z.output<typeof sandboxSchema>;
 
 /** `sandbox.superoffice` after validation. */
 export type SuperOfficeSandboxConfig = z.output<typeof superOfficeSandboxSchema>;
+
+/** `sandbox.beteiligte` after validation. */
+export type BeteiligteSandboxConfig = z.output<typeof beteiligteSandboxSchema>;
+
+/** `sandbox.beteiligte.traffic` after validation. */
+export type BeteiligteTrafficConfig = z.output<typeof beteiligteTrafficSchema>;
 
 /** `sandbox.superoffice.traffic` after validation. */
 export type TrafficConfig = z.output<typeof sandboxTrafficSchema>;

@@ -14,12 +14,12 @@ import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { BackoffPolicy } from '../core/backoff.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import { CrmsyncError, LeaseLostError, describeError } from '../core/errors.ts';
-import type { RunOutcome } from '../core/types.ts';
+import type { FieldChange, RunOutcome } from '../core/types.ts';
 import type { BegunAttempt, JobAttempts, JobSettlement } from '../ports/backend.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { LeasedJob, Queue } from '../ports/queue.ts';
-import type { OutcomeCommit, RunFinish, Store } from '../ports/store.ts';
+import type { ConflictInput, OutcomeCommit, RunFinish, Store } from '../ports/store.ts';
 import type { HandlerRegistry, HandlerResult, OutcomeRecorded, RunContext, RunNames } from './handlers.ts';
 import { withinRun } from './run-scope.ts';
 
@@ -417,6 +417,11 @@ export class WorkerPool {
           outcome: result.outcome,
           reason: result.reason ?? null,
           changes: result.changes?.length ?? 0,
+          // Which fields it wrote where (`espocrm/CBeteiligte/6651…: lastName`), so a sync is readable in the log.
+          ...(result.changes !== undefined &&
+            result.changes.length > 0 && { written: writtenFields(result.changes) }),
+          ...(commit?.conflicts?.add !== undefined &&
+            commit.conflicts.add.length > 0 && { conflicts: conflictSummaries(commit.conflicts.add) }),
           apiCalls: tally.apiCalls,
         },
         'run finished',
@@ -502,6 +507,24 @@ export class WorkerPool {
 }
 
 /** True for the abort reasons after which the job may belong to another worker. */
+/** A sync run's same-field conflicts as `field: side a won (a-wins)` or `field: parked (manual)`. */
+function conflictSummaries(conflicts: readonly ConflictInput[]): string[] {
+  return conflicts.map(
+    (conflict) =>
+      `${conflict.field}: ${conflict.outcome === 'parked' ? 'parked' : `side ${conflict.outcome} won`} (${conflict.policy})`,
+  );
+}
+
+/** The fields a run wrote, one entry per record: `connection/EntityType/id: field, field`. */
+function writtenFields(changes: readonly FieldChange[]): string[] {
+  const byRecord = new Map<string, Set<string>>();
+  for (const { ref, field } of changes) {
+    const key = `${ref.connection}/${ref.entityType}/${ref.id}`;
+    byRecord.set(key, (byRecord.get(key) ?? new Set()).add(field));
+  }
+  return [...byRecord].map(([record, fields]) => `${record}: ${[...fields].join(', ')}`);
+}
+
 function leaseIsGone(reason: unknown): boolean {
   return reason instanceof LeaseLostError || reason instanceof LeaseExpiredError;
 }

@@ -16,6 +16,8 @@ export interface SimulatorCall {
   /** Sent as JSON. */
   readonly body?: unknown;
   readonly token?: string;
+  /** Further request headers (EspoCRM's `X-Api-Key`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface SimulatorCall {
  * a {@link SandboxError} naming the call and quoting the start of the answer.
  */
 export async function callSimulator(call: SimulatorCall): Promise<unknown> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
   if (call.body !== undefined) headers['content-type'] = 'application/json';
   if (call.token !== undefined) headers['authorization'] = `Bearer ${call.token}`;
   const response = await send(call.method, call.url, {

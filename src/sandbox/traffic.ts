@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { Logger } from '../ports/logger.ts';
+import { ActionLoop } from './action-loop.ts';
 import { SandboxError } from './errors.ts';
 import { callSimulator } from './simulator-http.ts';
 import { TrafficPlanner } from './traffic-plan.ts';
@@ -50,15 +51,17 @@ const tenantSchema = z.object({
 export class TrafficGenerator {
   readonly #options: TrafficGeneratorOptions;
   readonly #logger: Logger;
+  readonly #loop: ActionLoop;
   #planner: TrafficPlanner | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #current: Promise<void> | undefined;
-  /** True until start() and after stop(): nothing is scheduled. */
-  #stopped = true;
 
   constructor(options: TrafficGeneratorOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'traffic' });
+    this.#loop = new ActionLoop({
+      intervalMs: options.intervalMs,
+      action: () => this.step(),
+      logger: this.#logger,
+    });
   }
 
   /**
@@ -67,9 +70,8 @@ export class TrafficGenerator {
    */
   async start(): Promise<void> {
     await this.#prepare();
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#schedule();
+    if (this.#loop.running) return;
+    this.#loop.start();
     this.#logger.info(
       { users: this.#options.users, intervalMs: this.#options.intervalMs, seed: this.#options.seed },
       'traffic: simulated users start working',
@@ -99,24 +101,8 @@ export class TrafficGenerator {
   }
 
   /** Stops scheduling and waits for an action in progress. Safe to call twice. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#current;
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#current = this.step().then(
-        () => undefined,
-        // A failed action (the simulator is busy with a fault, say) is logged; the users keep working.
-        (error: unknown) => this.#logger.warn({ err: error }, 'traffic: action failed'),
-      );
-      void this.#current.then(() => this.#schedule());
-    }, this.#options.intervalMs);
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   async #prepare(): Promise<TrafficPlanner> {

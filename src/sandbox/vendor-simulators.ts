@@ -5,7 +5,7 @@
  */
 import { ADVOWARE_ENV_VARIABLES } from '../connectors/advoware/options.ts';
 import { startAdvowareSimulator } from '../simulators/advoware/index.ts';
-import type { AdvowareSimulator } from '../simulators/advoware/index.ts';
+import type { AdvowareCredentials, AdvowareSimulator } from '../simulators/advoware/index.ts';
 import { ESPOCRM_ENV_VARIABLES } from '../connectors/espocrm/options.ts';
 import { HUMAN_USERS, startEspoCrmSimulator } from '../simulators/espocrm/index.ts';
 import type { EspoCrmSimulator } from '../simulators/espocrm/index.ts';
@@ -20,36 +20,55 @@ export interface VendorSimulatorSettings {
   readonly seed: boolean;
   /** JSON file keeping the data across restarts; relative to the working directory. */
   readonly persistFile?: string | undefined;
+  /** How to pick another port, for the error a taken port gives (default: the `crmsync sandbox` option). */
+  readonly portRemedy?: string;
 }
 
-/** Starts the EspoCRM simulator (webhook queue on the vendor's 2-minute schedule). */
+/** The EspoCRM simulator's settings: the API user's keys (default the simulator's own) and webhook period. */
+export interface EspoCrmSimulatorSettings extends VendorSimulatorSettings {
+  readonly apiKey?: string | undefined;
+  readonly secretKey?: string | undefined;
+  /** Period of the webhook job; default the vendor's 2 minutes. */
+  readonly webhookIntervalMs?: number | undefined;
+}
+
+/** The Advoware simulator's settings: the credentials it accepts (default the simulator's own). */
+export interface AdvowareSimulatorSettings extends VendorSimulatorSettings {
+  readonly credentials?: Partial<AdvowareCredentials> | undefined;
+}
+
+/** Starts the EspoCRM simulator (webhook queue on the vendor's 2-minute schedule unless set). */
 export function startEspoCrmSandbox(
-  settings: VendorSimulatorSettings,
+  settings: EspoCrmSimulatorSettings,
   deps: { readonly logger: Logger },
 ): Promise<EspoCrmSimulator> {
   const persistFile = persistPath(settings.persistFile);
-  return listening('EspoCRM', settings.port, 'choose another --espocrm-port', () =>
+  return listening('EspoCRM', settings.port, settings.portRemedy ?? 'choose another --espocrm-port', () =>
     startEspoCrmSimulator({
       port: settings.port,
       seed: settings.seed,
       logger: deps.logger.child({ component: 'espocrm-simulator' }),
       ...(persistFile !== undefined && { persistFile }),
+      ...(settings.apiKey !== undefined && { apiKey: settings.apiKey }),
+      ...(settings.secretKey !== undefined && { secretKey: settings.secretKey }),
+      ...(settings.webhookIntervalMs !== undefined && { webhookIntervalMs: settings.webhookIntervalMs }),
     }),
   );
 }
 
 /** Starts the Advoware simulator (with a few hundred Beteiligte when seeded). */
 export function startAdvowareSandbox(
-  settings: VendorSimulatorSettings,
+  settings: AdvowareSimulatorSettings,
   deps: { readonly logger: Logger },
 ): Promise<AdvowareSimulator> {
   const persistFile = persistPath(settings.persistFile);
-  return listening('Advoware', settings.port, 'choose another --advoware-port', () =>
+  return listening('Advoware', settings.port, settings.portRemedy ?? 'choose another --advoware-port', () =>
     startAdvowareSimulator({
       port: settings.port,
       seed: settings.seed,
       logger: deps.logger.child({ component: 'advoware-simulator' }),
       ...(persistFile !== undefined && { persistFile }),
+      ...(settings.credentials !== undefined && { credentials: settings.credentials }),
     }),
   );
 }

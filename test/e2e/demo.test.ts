@@ -6,7 +6,6 @@
  * line per traffic action. SIGTERM ends it all with exit code 0.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSqliteBackend } from '../../src/adapters/sqlite/index.ts';
@@ -15,38 +14,17 @@ import { eventually } from '../support/eventually.ts';
 import { startServe } from '../support/serve-process.ts';
 import type { ServeProcess } from '../support/serve-process.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
-
-const DEMO_CONFIG = new URL('../../crmsync.config.ts', import.meta.url).href;
-
-/** The demo config with free ports, files in `dir` and a fast traffic; everything else as committed. */
-function writeConfig(dir: string): string {
-  const file = join(dir, 'crmsync.config.ts');
-  writeFileSync(
-    file,
-    `import demo from ${JSON.stringify(DEMO_CONFIG)};
-const sandbox = demo.sandbox!.superoffice!;
-export default {
-  ...demo,
-  server: { ...demo.server, port: 0 },
-  store: { ...demo.store, path: ${JSON.stringify(join(dir, 'crmsync.db'))} },
-  sandbox: {
-    superoffice: {
-      ...sandbox,
-      port: 0,
-      persistFile: ${JSON.stringify(join(dir, 'superoffice-simulator.json'))},
-      traffic: { ...sandbox.traffic, intervalMs: 50 },
-    },
-  },
-};\n`,
-  );
-  return file;
-}
+import { writeDemoConfig } from './demo-config.ts';
 
 describe('the demo (npm start)', () => {
   const temp = makeTempDir('crmsync-demo-');
   let serve: ServeProcess | undefined;
   before(async () => {
-    serve = await startServe({ configFile: writeConfig(temp.path), env: { SO_WEBHOOK_SECRET: '' } });
+    serve = await startServe({
+      // The Beteiligte half runs too (its own test is demo-sync.test.ts), at the committed pace.
+      configFile: writeDemoConfig(temp.path, { superofficeTrafficMs: 50, beteiligteTrafficMs: 4_000 }),
+      env: { SO_WEBHOOK_SECRET: '' },
+    });
   });
   after(async () => {
     await serve?.stop('SIGKILL');

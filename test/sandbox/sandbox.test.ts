@@ -81,6 +81,7 @@ describe('startSandbox', () => {
     assert.ok(sandbox !== null);
     closers.push(() => sandbox.close());
     const { superoffice: simulator } = sandbox;
+    assert.ok(simulator !== undefined);
 
     assert.deepEqual(simulator.credentials, {
       clientId: 'own-client',
