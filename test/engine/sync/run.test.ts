@@ -165,7 +165,7 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     assert.deepEqual(link.b.base, { firstName: 'Max', lastName: 'Muster', companyName: null });
   });
 
-  it('a first sync of an unlinked Beteiligter creates one CBeteiligter carrying its advowareId', async () => {
+  it('a first sync of an unlinked Beteiligter creates one CBeteiligter carrying its advowareId and its status', async () => {
     const created = await advo.connector.write({ entityType: ADVO, fields: { name: 'Muster GmbH' } });
     const run = await sync(advoRef(created.id));
     assert.equal(run.outcome, 'COMPLETED', JSON.stringify(run.error));
@@ -177,6 +177,11 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
       ['Muster GmbH', 'Muster GmbH', Number(created.id)],
     );
     assert.equal((await linkOf(advoRef(created.id))).a.ref.id, page.records[0]?.id);
+    assert.deepEqual(
+      [espoFields['syncStatus'], espoFields['advowareRowId'], espoFields['syncRetryCount']],
+      ['clean', created.version, 0],
+      'the new CBeteiligter shows its status from the start',
+    );
   });
 
   it('a CBeteiligter the seed system linked (advowareId) is linked to its Beteiligter, not duplicated', async () => {

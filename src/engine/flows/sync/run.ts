@@ -173,11 +173,10 @@ async function createPartner(
   const { target, own, merge } = plan;
   const source: Side = target === 'a' ? 'b' : 'a';
   const pending = refOf(settings, target, '');
-  const changes = fieldChanges(pending, plan.fields, {});
+  const request = await createRequest(settings, plan, context);
+  const changes = fieldChanges(pending, request.fields, {});
   await context.recordIntent(changes);
-  const created = await settings.connectors[target].write(await createRequest(settings, plan, context), {
-    signal: context.signal,
-  });
+  const created = await settings.connectors[target].write(request, { signal: context.signal });
   const createdRef = refOf(settings, target, created.id);
   const partner: SideState = {
     ref: createdRef,
@@ -228,8 +227,24 @@ async function createRequest(
   context: RunContext,
 ): Promise<WriteRequest> {
   const { entityType } = settings.options[plan.target];
-  if (plan.matchIsOurs) return { entityType, fields: plan.fields, match: plan.match };
-  if (context.attempt === 1) return { entityType, fields: plan.fields };
+  // A partner created on the status side shows its status from the start: clean, synced now, at the
+  // source's version.
+  const status = settings.options.status;
+  const fields: JsonObject =
+    status?.side === plan.target
+      ? {
+          ...plan.fields,
+          ...statusFields(status, {
+            syncStatus: 'clean',
+            at: context.clock.now(),
+            error: null,
+            retryCount: 0,
+            otherVersion: plan.own.record?.version ?? null,
+          }),
+        }
+      : plan.fields;
+  if (plan.matchIsOurs) return { entityType, fields, match: plan.match };
+  if (context.attempt === 1) return { entityType, fields };
   const connector = settings.connectors[plan.target];
   const found = await connector.find(entityType, plan.match, { signal: context.signal });
   const unlinked: VendorRecord[] = [];
@@ -240,8 +255,8 @@ async function createRequest(
       unlinked.push(record);
   const [earlier] = unlinked;
   return unlinked.length === 1 && earlier !== undefined
-    ? { entityType, id: earlier.id, fields: plan.fields, current: earlier }
-    : { entityType, fields: plan.fields };
+    ? { entityType, id: earlier.id, fields, current: earlier }
+    : { entityType, fields };
 }
 
 /**
