@@ -60,8 +60,13 @@ silenceSqliteExperimentalWarning();
 const { openSqliteBackend } = await import('../src/adapters/sqlite/index.ts');
 const { HandlerRegistry } = await import('../src/engine/handlers.ts');
 const { WorkerPool } = await import('../src/engine/worker-pool.ts');
-const { beteiligteFlowDefaults, compileSyncFlow, createSyncReconciler, syncOptionsSchema } =
-  await import('../src/engine/flows/sync/index.ts');
+const {
+  beteiligteFlowDefaults,
+  compileSyncFlow,
+  createSyncReconciler,
+  mappedFingerprint,
+  syncOptionsSchema,
+} = await import('../src/engine/flows/sync/index.ts');
 const { createSyncRunHandler } = await import('../src/engine/flows/sync/run.ts');
 
 const { values } = parseArgs({
@@ -385,7 +390,7 @@ for (const [index, id] of espoIds.entries()) {
 }
 const jobsBefore = await backend.queue.counts();
 await clearCounts();
-// The vendor's share of the pass: the simulator renders every record of the type for each page it lists.
+// The vendor's share of the pass: the simulator's list route (filter, sort, page, render the page).
 let listMs = 0;
 const timedEspo: Pick<Connector, 'connection' | 'capabilities' | 'list'> = {
   connection: espo.connection,
@@ -402,6 +407,8 @@ const timedEspo: Pick<Connector, 'connection' | 'capabilities' | 'list'> = {
 const reconcileTask = createSyncReconciler({
   flow: FLOW,
   connector: timedEspo,
+  // As the composition gives it (src/cli/sync-flow.ts): unchanged records are told apart by their values too.
+  fingerprint: mappedFingerprint(compileSyncFlow(options).a),
   links: backend.store.links,
   queue: backend.queue,
   checkpoints: backend.store.checkpoints,

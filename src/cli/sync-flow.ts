@@ -20,11 +20,10 @@ import {
   createRecheck,
   createSyncReconciler,
   createSyncRunHandler,
+  mappedFingerprint,
 } from '../engine/flows/sync/index.ts';
-import type { CompiledSyncFlow, SideMapper, SyncOptions } from '../engine/flows/sync/index.ts';
-import { valueHash } from '../core/canonical.ts';
-import type { JsonObject } from '../core/types.ts';
-import type { Connector, VendorRecord } from '../ports/connector.ts';
+import type { CompiledSyncFlow, SyncOptions } from '../engine/flows/sync/index.ts';
+import type { Connector } from '../ports/connector.ts';
 import type { FlowDependencies } from './flow-type.ts';
 
 /** The request rate scans assume for a connection that does not configure `requestsPerSecond`. */
@@ -83,17 +82,6 @@ function sideConnector(
       `connection "${connection}" is a ${connector.kind} connection, which only receives webhooks; a sync side must read and write records`,
     );
   return connector;
-}
-
-/**
- * The hash of a listed record's mapped values (as base snapshots hold them), or null when the list left a
- * mapped field out (a configured `select`): the reconciler then goes by versions alone for that record.
- */
-function mappedFingerprint(mapper: SideMapper): (record: VendorRecord) => string | null {
-  return (record) =>
-    mapper.vendorFields.every((field) => Object.hasOwn(record.fields, field))
-      ? valueHash(mapper.toCanonical(record.fields) as JsonObject)
-      : null;
 }
 
 /** Adds the scans of one side, by what its connector can list. */

@@ -10,7 +10,7 @@ export type { BeteiligteConnections } from './beteiligte-flow.ts';
 export { changeDetectionFor } from './change-detection.ts';
 export { createDeletionSweep } from './deletes.ts';
 export { createDiscovery } from './discovery.ts';
-export { compileSyncFlow } from './mapping.ts';
+export { compileSyncFlow, mappedFingerprint } from './mapping.ts';
 export type { CompiledSyncFlow, SideMapper } from './mapping.ts';
 export type { MappingModule, ModuleValues, VendorFields } from './mapping-module.ts';
 export {

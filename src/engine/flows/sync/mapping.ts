@@ -4,6 +4,7 @@
  * when the transforms and modules are (see their contracts): the canonical record read back from a written
  * vendor record equals what was written, so the next merge sees no change.
  */
+import { valueHash } from '../../../core/canonical.ts';
 import { CrmsyncError } from '../../../core/errors.ts';
 import { readScalar, sameJson } from '../../../core/sync/record.ts';
 import type {
@@ -14,6 +15,7 @@ import type {
   Side,
 } from '../../../core/sync/record.ts';
 import type { JsonObject, JsonValue } from '../../../core/types.ts';
+import type { VendorRecord } from '../../../ports/connector.ts';
 import type { MappingModule, ModuleValues, VendorFields } from './mapping-module.ts';
 import { resolveModule } from './options.ts';
 import type { SyncOptions } from './options.ts';
@@ -170,4 +172,17 @@ function pickModuleValues(module: MappingModule, values: ModuleValues): Record<s
 
 function moduleInput(module: MappingModule, record: CanonicalRecord): ModuleValues {
   return Object.fromEntries(module.fields.map((field) => [field, readScalar(record, field)]));
+}
+
+/**
+ * The hash of a listed record's mapped values (as base snapshots hold them), or null when the list left a
+ * mapped field out (a configured `select`): the reconciler then goes by versions alone for that record.
+ */
+export function mappedFingerprint(
+  mapper: Pick<SideMapper, 'vendorFields' | 'toCanonical'>,
+): (record: VendorRecord) => string | null {
+  return (record) =>
+    mapper.vendorFields.every((field) => Object.hasOwn(record.fields, field))
+      ? valueHash(mapper.toCanonical(record.fields) as JsonObject)
+      : null;
 }
