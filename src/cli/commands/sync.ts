@@ -20,6 +20,7 @@ import { configuredRate } from '../app.ts';
 import type { GlobalOptions } from '../context.ts';
 import { printJson } from '../output.ts';
 import { DEFAULT_REQUESTS_PER_SECOND, everySeconds } from '../sync-flow.ts';
+import { registerSyncBackfillCommand } from './sync-backfill.ts';
 import { registerSyncConflictsCommands } from './sync-conflicts.ts';
 import { parseRef, showRef, sideOfRef, withSyncConnectors } from './sync-context.ts';
 import type { SyncFlow } from './sync-context.ts';
@@ -144,6 +145,7 @@ export function registerSyncCommands(program: Command, globals: () => GlobalOpti
       });
     });
 
+  registerSyncBackfillCommand(sync, globals);
   registerSyncConflictsCommands(sync, globals);
   registerSyncLinksCommands(sync, globals);
 }

@@ -39,7 +39,14 @@ import { planSync } from './plan.ts';
 import type { SyncPlan, SyncPlanSettings } from './plan.ts';
 
 /** What became of one record, as the summary counts it. */
-export const BACKFILL_OUTCOMES = ['created', 'updated', 'linked', 'unchanged', 'conflicts', 'failed'] as const;
+export const BACKFILL_OUTCOMES = [
+  'created',
+  'updated',
+  'linked',
+  'unchanged',
+  'conflicts',
+  'failed',
+] as const;
 
 /**
  * `created`: its partner was created and linked; `linked`: linked to an existing partner (the foreign key);
@@ -197,9 +204,9 @@ async function startingPoint(
   const { checkpoints, flow, clock } = deps;
   const a = parsePosition((await checkpoints.get(backfillCheckpointName(flow, 'a')))?.value);
   const b = parsePosition((await checkpoints.get(backfillCheckpointName(flow, 'b')))?.value);
-  if (a !== null && !a.done) return { side: 'a', position: a, resumed: true, before: emptyCounts() };
+  if (a !== null && !a.done) return { side: 'a', position: a, resumed: true, before: a.counts };
   if (a !== null && b !== null && !b.done && b.pass === a.pass)
-    return { side: 'b', position: b, resumed: true, before: a.counts };
+    return { side: 'b', position: b, resumed: true, before: plusCounts(a.counts, b.counts) };
   const pass = new Date(clock.now()).toISOString();
   return { side: 'a', position: freshPosition(pass), resumed: false, before: emptyCounts() };
 }
@@ -259,8 +266,7 @@ export async function runBackfill(deps: BackfillDependencies): Promise<BackfillR
       counts = addCounts(counts, outcomes);
       passCounts = addCounts(passCounts, outcomes);
       const sideCounts = addCounts(position.counts, outcomes);
-      if (consumed < page.records.length)
-        position = { ...position, offset: consumed, counts: sideCounts };
+      if (consumed < page.records.length) position = { ...position, offset: consumed, counts: sideCounts };
       else if (page.nextCursor === null)
         position = { ...position, cursor: null, offset: 0, counts: sideCounts, done: true };
       else position = { ...position, cursor: page.nextCursor, offset: 0, counts: sideCounts };
@@ -322,7 +328,9 @@ export function createQueueExecutor(deps: QueueExecutorDependencies): BackfillEx
         const jobs = await Promise.all(jobIds.map((id) => deps.queue.get(id)));
         if (jobs.every((job) => job === null || SETTLED.has(job.state)))
           return Promise.all(
-            jobs.map((job, index) => (job === null ? 'failed' : outcomeOf(deps, records[index]!.ref, job))),
+            jobs.map(async (job, index): Promise<BackfillOutcome> =>
+              job === null ? 'failed' : outcomeOf(deps, records[index]!.ref, job),
+            ),
           );
         await sleep(pollMs, undefined, signal === undefined ? {} : { signal });
       }
