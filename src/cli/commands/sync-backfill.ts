@@ -198,6 +198,7 @@ export function registerSyncBackfillCommand(sync: Command, globals: () => Global
               queue: backend.queue,
               runs: backend.store.runs,
               links: backend.store.links,
+              clock: systemClock,
               wake: () => started.wake(),
             });
           }

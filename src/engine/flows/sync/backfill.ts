@@ -24,7 +24,7 @@ import { recordKey } from '../../../core/types.ts';
 import type { JsonObject, JsonValue, RecordRef } from '../../../core/types.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { Connector, VendorRecord } from '../../../ports/connector.ts';
-import type { JobState, Queue } from '../../../ports/queue.ts';
+import type { Job, JobState, Queue } from '../../../ports/queue.ts';
 import type {
   CheckpointRepository,
   ConflictRepository,
@@ -232,6 +232,7 @@ export async function runBackfill(deps: BackfillDependencies): Promise<BackfillR
   for (const side of sides) {
     let position = side === start.side ? start.position : freshPosition(start.position.pass);
     const { connector, entityType } = deps.sides[side];
+    const passStart = Date.parse(position.pass);
     while (!position.done) {
       if (records >= limit || signal?.aborted === true)
         return { pass: position.pass, resumed: start.resumed, finished: false, records, counts, passCounts };
@@ -248,8 +249,12 @@ export async function runBackfill(deps: BackfillDependencies): Promise<BackfillR
       for (const record of page.records.slice(position.offset)) {
         const ref = { connection: connector.connection, entityType: record.entityType, id: record.id };
         const link = await deps.links.findByRef(flow, ref);
-        // A linked record of side b was synced through its partner on side a.
-        const synced = side === 'b' && (link !== null || deps.executor.covers?.(ref) === true);
+        // A linked record of side b was synced through its partner on side a. A record synced since the
+        // pass started needs nothing more from it: where the vendor lists by modification time (EspoCRM),
+        // the pass's own writes move its records to the end of the listing, where they come up again.
+        const synced =
+          (link?.lastSyncedAt ?? Number.NEGATIVE_INFINITY) >= passStart ||
+          (side === 'b' && (link !== null || deps.executor.covers?.(ref) === true));
         if (!synced) {
           if (records + work.length >= limit) break;
           work.push({ side, ref, record, link });
@@ -289,15 +294,24 @@ export interface QueueExecutorDependencies {
   readonly links: Pick<LinkRepository, 'findByRef'>;
   /** Called after the page's jobs are queued (wakes the worker pool's idle loops). */
   readonly wake?: () => void;
+  readonly clock: Clock;
   /** Pause between two looks at the page's jobs; default 25 ms. */
   readonly pollMs?: number;
+  /** A failed job whose retry is due within this long is waited for; default 10 s. */
+  readonly retryWaitMs?: number;
 }
 
+const ENDED: ReadonlySet<JobState> = new Set<JobState>(['COMPLETED', 'SKIPPED', 'DEAD']);
+
 /**
- * A job has settled for the backfill once it ended, or failed and waits for its retry (the queue retries it
- * later, as it would any job; the backfill counts it failed and goes on).
+ * A job has settled for the backfill once it ended, or failed with its retry further away than `retryWaitMs`
+ * (the queue retries it later, as it would any job; the backfill counts it failed and goes on). A retry due
+ * sooner (a link lock held a moment, a 429) is waited for: the backfill's own pool runs it.
  */
-const SETTLED: ReadonlySet<JobState> = new Set<JobState>(['COMPLETED', 'SKIPPED', 'FAILED', 'DEAD']);
+function settled(job: Job | null, now: number, retryWaitMs: number): boolean {
+  if (job === null || ENDED.has(job.state)) return true;
+  return job.state === 'FAILED' && job.runAt > now + retryWaitMs;
+}
 
 /**
  * The real backfill's executor: queues one sync job per record (a synthetic `created` event for a record
@@ -306,6 +320,7 @@ const SETTLED: ReadonlySet<JobState> = new Set<JobState>(['COMPLETED', 'SKIPPED'
  */
 export function createQueueExecutor(deps: QueueExecutorDependencies): BackfillExecutor {
   const pollMs = deps.pollMs ?? 25;
+  const retryWaitMs = deps.retryWaitMs ?? 10_000;
   return {
     async execute(records, { pass, signal }) {
       if (records.length === 0) return [];
@@ -326,7 +341,8 @@ export function createQueueExecutor(deps: QueueExecutorDependencies): BackfillEx
       const jobIds = queued.map((result) => result.jobId);
       for (;;) {
         const jobs = await Promise.all(jobIds.map((id) => deps.queue.get(id)));
-        if (jobs.every((job) => job === null || SETTLED.has(job.state)))
+        const now = deps.clock.now();
+        if (jobs.every((job) => settled(job, now, retryWaitMs)))
           return Promise.all(
             jobs.map(async (job, index): Promise<BackfillOutcome> =>
               job === null ? 'failed' : outcomeOf(deps, records[index]!.ref, job),
@@ -342,7 +358,7 @@ export function createQueueExecutor(deps: QueueExecutorDependencies): BackfillEx
 async function outcomeOf(
   deps: QueueExecutorDependencies,
   ref: RecordRef,
-  job: { readonly id: string; readonly state: JobState; readonly createdAt: number },
+  job: Job,
 ): Promise<BackfillOutcome> {
   if (job.state === 'FAILED' || job.state === 'DEAD') return 'failed';
   const [run] = await deps.runs.list({ jobId: job.id, limit: 1 });
