@@ -342,7 +342,15 @@ describe('crmsync sync backfill --limit and resume', () => {
   });
   after(() => world.close());
 
-  it('stops after N records and the next run goes on from there', async () => {
+  it("stops after N records and the next run goes on from there, leaving other flows' jobs queued", async () => {
+    // A job of another flow, queued by a server: the backfill's pool knows only its own flow's handler.
+    const store = openSqliteBackend({ path: world.dbPath, durability: 'process' });
+    const other = await store.queue.enqueue({
+      flow: 'watch',
+      recordKey: 'watch|espo/Contact/1',
+      payload: {},
+    });
+    await store.close();
     const first = await backfill(world, ['--limit', '12', '--page-size', '5']);
     assert.equal(first.finished, false);
     assert.equal(first.records, 12);
@@ -362,6 +370,16 @@ describe('crmsync sync backfill --limit and resume', () => {
     assert.equal(rest.records, ESPO_RECORDS + ADVO_ONLY - 12);
     assert.equal(rest.passCounts['created']! + rest.passCounts['linked']!, ESPO_RECORDS + ADVO_ONLY);
     await assertConverged(world);
+    const after = openSqliteBackend({ path: world.dbPath, durability: 'process' });
+    try {
+      assert.equal(
+        (await after.queue.get(other.jobId))?.state,
+        'PENDING',
+        "the other flow's job is left alone",
+      );
+    } finally {
+      await after.close();
+    }
   });
 });
 
