@@ -61,7 +61,8 @@ interface World {
   close(): Promise<void>;
 }
 
-async function startWorld(prefix: string): Promise<World> {
+/** Starts a world; `extraConfig` is more of the config object as TypeScript source. */
+async function startWorld(prefix: string, extraConfig = ''): Promise<World> {
   const temp = makeTempDir(prefix);
   const espoSim = await startEspoCrmSimulator({ port: 0, seed: false, logger: silentLogger });
   const advoSim = await startAdvowareSimulator({ port: 0, seed: false, logger: silentLogger });
@@ -87,6 +88,7 @@ export default defineConfig({
     advo: { connector: 'advoware', options: ${JSON.stringify(advoOptions)} },
   },
   worker: { concurrency: 4, pollMs: 20 },
+  ${extraConfig}
   flows: {
     ${FLOW}: { type: 'sync', connections: ['espo', 'advo'], ...beteiligteFlowDefaults({ espocrm: 'espo', advoware: 'advo' }) },
     watch: { type: 'inspect', connections: ['espo'] },
@@ -443,5 +445,43 @@ describe('backfill progress', () => {
       `[${'#'.repeat(12)}${'.'.repeat(18)}] side a, page 2: 40/100 records, 10.0 records/s, ETA 6 s`,
     );
     assert.equal(progressLine(page, undefined), 'side a, page 2: 40 records, 10.0 records/s');
+  });
+});
+
+describe('crmsync sync backfill with records that keep failing', () => {
+  let world: World;
+  before(async () => {
+    world = await startWorld(
+      'crmsync-backfill-fail-',
+      'queue: { maxAttempts: 2, backoff: { baseMs: 10, maxMs: 20, jitter: 0 } },',
+    );
+  });
+  after(() => world.close());
+
+  it('counts each once as failed, finishes the pass and exits 1', async () => {
+    // No Beteiligter can be created: the 20 CBeteiligte without a partner fail (retried, then DEAD). Each
+    // failure writes the status fields, which moves the record to the end of EspoCRM's listing.
+    await simAdmin(world.advoSim, 'POST', 'faults', {
+      status5xx: { routes: ['POST /connector/api/v1/advonet/Beteiligte'], status: 500 },
+    });
+    const result = await runWithConfig(world.configPath, [
+      'sync',
+      'backfill',
+      FLOW,
+      '--json',
+      '--page-size',
+      '7',
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    const summary = JSON.parse(result.stdout) as Summary;
+    assert.equal(summary.finished, true);
+    assert.deepEqual(summary.counts, {
+      created: ADVO_ONLY,
+      updated: 0,
+      linked: SEED_LINKED,
+      unchanged: 0,
+      conflicts: 0,
+      failed: ESPO_RECORDS - SEED_LINKED,
+    });
   });
 });

@@ -101,7 +101,9 @@ function requireSide(options: SyncOptions, name: string, ref: ReturnType<typeof 
 
 /** Registers the `sync` command group. */
 export function registerSyncCommands(program: Command, globals: () => GlobalOptions): void {
-  const sync = program.command('sync').description('inspect and backfill sync flows: status, plans, backfills, conflicts and links');
+  const sync = program
+    .command('sync')
+    .description('inspect and backfill sync flows: status, plans, backfills, conflicts and links');
 
   sync
     .command('status <flow>')

@@ -233,6 +233,8 @@ export async function runBackfill(deps: BackfillDependencies): Promise<BackfillR
     let position = side === start.side ? start.position : freshPosition(start.position.pass);
     const { connector, entityType } = deps.sides[side];
     const passStart = Date.parse(position.pass);
+    /** Ids synced by this invocation on this side: a record that failed is relisted too, but not retried. */
+    const handled = new Set<string>();
     while (!position.done) {
       if (records >= limit || signal?.aborted === true)
         return { pass: position.pass, resumed: start.resumed, finished: false, records, counts, passCounts };
@@ -251,13 +253,16 @@ export async function runBackfill(deps: BackfillDependencies): Promise<BackfillR
         const link = await deps.links.findByRef(flow, ref);
         // A linked record of side b was synced through its partner on side a. A record synced since the
         // pass started needs nothing more from it: where the vendor lists by modification time (EspoCRM),
-        // the pass's own writes move its records to the end of the listing, where they come up again.
+        // the pass's own writes (a failure's status fields too) move its records to the end of the
+        // listing, where they come up again.
         const synced =
+          handled.has(record.id) ||
           (link?.lastSyncedAt ?? Number.NEGATIVE_INFINITY) >= passStart ||
           (side === 'b' && (link !== null || deps.executor.covers?.(ref) === true));
         if (!synced) {
           if (records + work.length >= limit) break;
           work.push({ side, ref, record, link });
+          handled.add(record.id);
         }
         consumed += 1;
       }
