@@ -154,8 +154,6 @@ interface BackfillPosition {
   readonly pass: string;
   /** The page to list next (null: the first). */
   readonly cursor: string | null;
-  /** Records of that page done already (a `limit` that stopped within the page). */
-  readonly offset: number;
   readonly counts: BackfillCounts;
   readonly done: boolean;
 }
@@ -171,7 +169,6 @@ function parsePosition(value: JsonValue | undefined): BackfillPosition | null {
   return {
     pass: value['pass'],
     cursor: typeof value['cursor'] === 'string' ? value['cursor'] : null,
-    offset: typeof value['offset'] === 'number' ? value['offset'] : 0,
     counts,
     done: value['done'] === true,
   };
@@ -180,7 +177,6 @@ function parsePosition(value: JsonValue | undefined): BackfillPosition | null {
 const freshPosition = (pass: string): BackfillPosition => ({
   pass,
   cursor: null,
-  offset: 0,
   counts: emptyCounts(),
   done: false,
 });
@@ -247,8 +243,8 @@ export async function runBackfill(deps: BackfillDependencies): Promise<BackfillR
         signal === undefined ? {} : { signal },
       );
       const work: BackfillRecord[] = [];
-      let consumed = position.offset;
-      for (const record of page.records.slice(position.offset)) {
+      let consumed = 0;
+      for (const record of page.records) {
         const ref = { connection: connector.connection, entityType: record.entityType, id: record.id };
         const link = await deps.links.findByRef(flow, ref);
         // A linked record of side b was synced through its partner on side a. A record synced since the
@@ -271,15 +267,18 @@ export async function runBackfill(deps: BackfillDependencies): Promise<BackfillR
         ...(signal !== undefined && { signal }),
       });
       records += work.length;
-      listed += consumed - position.offset;
+      listed += consumed;
       pages += 1;
       counts = addCounts(counts, outcomes);
       passCounts = addCounts(passCounts, outcomes);
       const sideCounts = addCounts(position.counts, outcomes);
-      if (consumed < page.records.length) position = { ...position, offset: consumed, counts: sideCounts };
+      // A `limit` that stopped within the page keeps its cursor: the page is listed again, and its records
+      // synced now are passed over then. Not an offset into the page: where the vendor pages by modification
+      // time, the records synced have moved out of it, and an offset would skip the ones that took their place.
+      if (consumed < page.records.length) position = { ...position, counts: sideCounts };
       else if (page.nextCursor === null)
-        position = { ...position, cursor: null, offset: 0, counts: sideCounts, done: true };
-      else position = { ...position, cursor: page.nextCursor, offset: 0, counts: sideCounts };
+        position = { ...position, cursor: null, counts: sideCounts, done: true };
+      else position = { ...position, cursor: page.nextCursor, counts: sideCounts };
       await save(side, position);
       // Side b starts within the same pass, checkpointed at once: a crash now resumes at side b.
       if (position.done && side === 'a') await save(otherSide(side), freshPosition(position.pass));
