@@ -63,6 +63,11 @@ export interface WorkerPoolOptions {
   /** Prefix of the worker ids stored with leases; default `host:pid`. Loop n is `${prefix}:${n}`. */
   readonly workerIdPrefix?: string;
   readonly observer?: RunObserver;
+  /**
+   * Only take jobs of these flows (default: any). A pool that serves one flow beside the server's own (the
+   * `sync backfill` command) must leave the other flows' jobs to the server, whose registry knows them.
+   */
+  readonly flows?: readonly string[];
   /** Spacing of retries after the backend itself failed (queue or store down). */
   readonly backendRetry?: BackoffPolicy;
 }
@@ -212,7 +217,7 @@ export class WorkerPool {
   }
 
   async #loop(workerId: string): Promise<void> {
-    const { attempts, clock, leaseMs, pollMs, logger } = this.#options;
+    const { attempts, clock, leaseMs, pollMs, logger, flows } = this.#options;
     let backendFailures = 0;
     while (!this.#stopping) {
       // A job that needs no I/O (node:sqlite is synchronous) settles every await as a microtask, so a loop
@@ -224,7 +229,7 @@ export class WorkerPool {
       try {
         // The lease runs from no earlier than now: the local lease deadline counts from here.
         const leasedAt = clock.now();
-        const attempt = await attempts.begin({ workerId, leaseMs });
+        const attempt = await attempts.begin({ workerId, leaseMs, ...(flows !== undefined && { flows }) });
         backendFailures = 0;
         if (attempt === null) {
           if (generation === this.#wakeGeneration) await this.#sleep(pollMs, true);

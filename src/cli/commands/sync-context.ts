@@ -12,6 +12,7 @@ import type { SyncOptions } from '../../engine/flows/sync/index.ts';
 import type { Backend } from '../../ports/backend.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { Connector } from '../../ports/connector.ts';
+import { countApiCallInCurrentRun } from '../../engine/run-scope.ts';
 import { createConnectors } from '../app.ts';
 import { withBackend } from '../context.ts';
 import type { GlobalOptions } from '../context.ts';
@@ -90,7 +91,13 @@ export async function withSyncConnectors<T>(
     const connections = new Map([...config.connections].filter(([connection]) => names.has(connection)));
     const created = createConnectors(
       { connections },
-      { backend, clock: systemClock, logger: pino({ level: 'silent' }), apiCalls: { record: () => {} } },
+      {
+        backend,
+        clock: systemClock,
+        logger: pino({ level: 'silent' }),
+        // Calls made inside a run (`sync backfill` runs jobs) count for that run's history, as in the server.
+        apiCalls: { record: () => countApiCallInCurrentRun() },
+      },
     );
     try {
       const side = (which: 'a' | 'b'): Connector => {

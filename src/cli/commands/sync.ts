@@ -20,6 +20,7 @@ import { configuredRate } from '../app.ts';
 import type { GlobalOptions } from '../context.ts';
 import { printJson } from '../output.ts';
 import { DEFAULT_REQUESTS_PER_SECOND, everySeconds } from '../sync-flow.ts';
+import { registerSyncBackfillCommand } from './sync-backfill.ts';
 import { registerSyncConflictsCommands } from './sync-conflicts.ts';
 import { parseRef, showRef, sideOfRef, withSyncConnectors } from './sync-context.ts';
 import type { SyncFlow } from './sync-context.ts';
@@ -100,7 +101,9 @@ function requireSide(options: SyncOptions, name: string, ref: ReturnType<typeof 
 
 /** Registers the `sync` command group. */
 export function registerSyncCommands(program: Command, globals: () => GlobalOptions): void {
-  const sync = program.command('sync').description('inspect sync flows: status, plans, conflicts and links');
+  const sync = program
+    .command('sync')
+    .description('inspect and backfill sync flows: status, plans, backfills, conflicts and links');
 
   sync
     .command('status <flow>')
@@ -144,6 +147,7 @@ export function registerSyncCommands(program: Command, globals: () => GlobalOpti
       });
     });
 
+  registerSyncBackfillCommand(sync, globals);
   registerSyncConflictsCommands(sync, globals);
   registerSyncLinksCommands(sync, globals);
 }
