@@ -12,9 +12,13 @@
  * 2. no edit of the field: the value is the one the pair converged on before the edits began;
  * 3. otherwise the value is the **newest edit** of the field (on either side), or
  * 4. it is the newest EspoCRM (side a) edit of the field, Advoware edited the field later, and the store
- *    holds a conflict record of the pair's link for that field, settled `a` with that value: the a-wins
- *    policy explains why the newer Advoware edit lost. When only one side edited the field, rule 3 applies
- *    alone (there is nothing to conflict with), so that side's newest edit must win.
+ *    holds a conflict record of the pair's link for that field, settled `a`, that names either that value
+ *    as side a's or Advoware's newest edit as side b's: the a-wins policy explains why the newer Advoware
+ *    edit lost. (A run may see side a as it was a moment before: read before a slow Advoware read, or taken
+ *    from the job's newest webhook while a newer one is still on its way; its conflict record then shows
+ *    that older side-a value, and the newer one follows with its own webhook.) When only one side edited
+ *    the field, rule 3 applies alone (there is nothing to conflict with), so that side's newest edit must
+ *    win.
  *
  * An edit not final is either superseded by a newer edit of the same field or lost a recorded conflict;
  * anything else (a value older than both sides' newest edits, the newest edit lost without a conflict, a
@@ -92,7 +96,9 @@ export function judgeField(input: {
     newestA !== undefined &&
     newest.side === 'b' &&
     final === newestA.value &&
-    conflicts.some((conflict) => conflict.outcome === 'a' && conflict.a === final);
+    conflicts.some(
+      (conflict) => conflict.outcome === 'a' && (conflict.a === final || conflict.b === newest.value),
+    );
   if (lostToA) return { edits: edits.length, explainedByConflict: true };
   const trail = edits.map((edit) => `#${edit.seq}${edit.side}=${show(edit.value)}`).join(' ');
   const recorded = conflicts.map((conflict) => `${conflict.outcome}:${show(conflict.a)}/${show(conflict.b)}`);

@@ -27,6 +27,7 @@ describe('chaos: Beteiligte sync converges (issue 10 acceptance)', () => {
         duplicateWebhook: 0.15,
         reorderWebhook: 0.15,
       },
+      optimisticConcurrency: process.env['CRMSYNC_CHAOS_OCC'] !== '0',
       kill: true,
       quiescenceTimeoutMs: 120_000,
       log: (line) => console.log(line),

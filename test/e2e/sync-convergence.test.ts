@@ -20,6 +20,7 @@ describe('Beteiligte sync converges under random edits and faults (issue 10)', (
       sameFieldShare: 0.15,
       paceMs: 40,
       faults: { advo5xx: 0.05, advo429: 0.03, advoTimeout: 0.01, duplicateWebhook: 0.1, reorderWebhook: 0.1 },
+      optimisticConcurrency: true,
       kill: false,
       quiescenceTimeoutMs: 30_000,
       log: (line) => t.diagnostic(line),

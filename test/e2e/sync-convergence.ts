@@ -69,6 +69,11 @@ export interface ConvergenceParams {
     readonly duplicateWebhook: number;
     readonly reorderWebhook: number;
   };
+  /**
+   * EspoCRM's optimistic concurrency for CBeteiligte (an admin setting; the vendor's default is off): with it
+   * every save has its own versionNumber and crmsync's writes there are conditional.
+   */
+  readonly optimisticConcurrency: boolean;
   /** Kill the crmsync process with SIGKILL once, halfway through the edits, and start it again. */
   readonly kill: boolean;
   /** Longest wait for quiescence after the edits (ms). */
@@ -94,6 +99,8 @@ export interface ConvergenceReport {
   readonly durationMs: number;
   /** Empty when the run converged as the oracle demands. */
   readonly violations: readonly string[];
+  /** For each violation's records: their edits and runs in time order, to see what happened. */
+  readonly traces: readonly string[];
 }
 
 /** Reads `CRMSYNC_TEST_SEED` (decimal) or returns `fallback`. */
@@ -195,6 +202,7 @@ const FIRMS = ['Kanzlei Nord', 'Müller & Partner', 'Hansen Recht', 'Ostsee Treu
 /** Runs one convergence scenario; see the module comment. Cleans up everything it started. */
 export async function runConvergence(params: ConvergenceParams): Promise<ConvergenceReport> {
   const started = performance.now();
+  const startedAt = Date.now();
   const random = seededRandom(params.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const temp = makeTempDir('crmsync-convergence-');
@@ -205,9 +213,7 @@ export async function runConvergence(params: ConvergenceParams): Promise<Converg
       seed: false,
       webhookIntervalMs: 25,
       webhookRetryDelayMs: 25,
-      // Every save has its own versionNumber: crmsync's writes are conditional, so a human's save between a
-      // run's read and write is not overwritten (without it, the vendor's default, that race loses edits).
-      quirks: { optimisticConcurrency: { [ESPO]: true } },
+      quirks: { optimisticConcurrency: { [ESPO]: params.optimisticConcurrency } },
     });
     cleanups.unshift(() => espo.close());
     const advo = await startAdvowareSimulator({ seed: false });
@@ -399,7 +405,7 @@ export async function runConvergence(params: ConvergenceParams): Promise<Converg
     let killed = false;
     let restart: Promise<void> | undefined;
     const record = (entry: Omit<Edit, 'seq' | 'atMs'>) =>
-      edits.push({ ...entry, seq: edits.length, atMs: Math.round(performance.now() - started) });
+      edits.push({ ...entry, seq: edits.length, atMs: Date.now() - startedAt });
     const fieldsOf = (kind: Tracked['kind']): CanonicalField[] =>
       kind === 'person' ? ['firstName', 'lastName'] : ['companyName'];
     let made = 0;
@@ -503,6 +509,37 @@ export async function runConvergence(params: ConvergenceParams): Promise<Converg
     if (espoRecords.length !== created)
       violations.push(`${espoRecords.length} CBeteiligte for ${created} records made`);
 
+    const traces: string[] = [];
+    /** The edits and runs of one pair, in time order (ms since the start). */
+    const trace = async (title: string, key: string | null, espoId: string | null, betNr: string | null) => {
+      const lines: [number, string][] = edits
+        .filter((entry) => entry.key === key)
+        .map((entry) => [
+          entry.atMs,
+          `edit #${entry.seq} ${entry.side} ${entry.field}=${JSON.stringify(entry.value)}`,
+        ]);
+      const refs = [
+        ...(espoId === null ? [] : [{ connection: 'espo', entityType: ESPO, id: espoId }]),
+        ...(betNr === null ? [] : [{ connection: 'advo', entityType: ADVO, id: betNr }]),
+      ];
+      for (const ref of refs)
+        for (const run of await backend.store.runs.list({ flow: FLOW, ref, limit: 1_000 })) {
+          const changes = run.changes
+            .map(
+              (change) =>
+                `${change.ref.connection}.${change.field}: ${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`,
+            )
+            .join('; ');
+          lines.push([
+            run.startedAt - startedAt,
+            `run ${ref.connection} #${run.attempt} ${run.outcome ?? 'unfinished'}${run.reason === null ? '' : ` (${run.reason})`}${run.error === null ? '' : ` ${run.error.code}`} ${changes}`,
+          ]);
+        }
+      lines.sort((x, y) => x[0] - y[0]);
+      traces.push(`${title}:\n${lines.map(([at, line]) => `    ${at} ms ${line}`).join('\n')}`);
+    };
+    const claimed = new Set<string>();
+
     // Values: both sides agree, and each field's value is what the oracle accepts.
     const conflicts: ConflictRecord[] = await backend.store.conflicts.list({ flow: FLOW, limit: 10_000 });
     let explained = 0;
@@ -512,6 +549,7 @@ export async function runConvergence(params: ConvergenceParams): Promise<Converg
           ? espoRecords.find((candidate) => candidate['id'] === entry.espoId)
           : espoRecords.find((candidate) => idText(candidate['advowareId']) === entry.betNr);
       const espoId = espoRecord === undefined ? null : idText(espoRecord['id']);
+      if (espoId !== null) claimed.add(espoId);
       const betNr = entry.betNr ?? (espoRecord === undefined ? null : idText(espoRecord['advowareId']));
       const advoFields = betNr === null ? undefined : advoById.get(betNr);
       if (espoRecord === undefined || advoFields === undefined || espoId === null) {
@@ -536,10 +574,28 @@ export async function runConvergence(params: ConvergenceParams): Promise<Converg
           edits: edits.filter((candidate) => candidate.key === entry.key && candidate.field === field),
           conflicts: conflicts.filter((conflict) => conflict.linkId === link?.id && conflict.field === field),
         });
+        if (isViolation(verdict)) await trace(`${entry.key} ${field}`, entry.key, espoId, betNr);
         if (isViolation(verdict))
           violations.push(`${verdict.key} (${espoId}/${betNr}) ${verdict.field}: ${verdict.problem}`);
         else if (verdict.explainedByConflict) explained++;
       }
+    }
+    for (const espoRecord of espoRecords) {
+      const id = idText(espoRecord['id']);
+      if (id === null || claimed.has(id)) continue;
+      const betNr = idText(espoRecord['advowareId']);
+      violations.push(
+        `duplicate: CBeteiligter ${id} / Beteiligter ${betNr} ${JSON.stringify(canonical('a', espoRecord))} is no record the test made`,
+      );
+      await trace(`extra pair ${id}/${betNr}`, null, id, betNr);
+      const values = JSON.stringify(canonical('a', espoRecord));
+      for (const twin of tracked.filter((entry) => JSON.stringify(entry.initial) === values))
+        await trace(
+          `the record it duplicates, ${twin.key} (${twin.espoId}/${twin.betNr})`,
+          twin.key,
+          twin.espoId,
+          twin.betNr,
+        );
     }
     const dead = await backend.queue.list({ states: ['DEAD'], limit: 100 });
     for (const job of dead)
@@ -577,6 +633,7 @@ export async function runConvergence(params: ConvergenceParams): Promise<Converg
       killed,
       durationMs: Math.round(performance.now() - started),
       violations,
+      traces,
     };
   } finally {
     for (const cleanup of cleanups) {
@@ -599,5 +656,6 @@ export function formatReport(report: ConvergenceReport): string {
     `webhooks: ${JSON.stringify(report.relay)}; SIGKILL: ${report.killed ? 'yes' : 'no'}; ${report.durationMs} ms`,
     `violations: ${report.violations.length}`,
     ...report.violations.slice(0, 40).map((violation) => `  - ${violation}`),
+    ...report.traces.slice(0, 10),
   ].join('\n');
 }
