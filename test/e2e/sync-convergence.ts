@@ -244,7 +244,7 @@ export async function runConvergence(params: ConvergenceParams): Promise<Converg
     }
     const configFile = writeConfig(temp.path, espo, advo, secrets);
     const startCrmsync = async () => {
-      serve = await startServe({ configFile });
+      serve = await startServe({ configFile, timeoutMs: 60_000 });
       serveUrl = serve.url;
     };
     await startCrmsync();
