@@ -33,7 +33,6 @@ import type {
   RunRepository,
 } from '../../../ports/store.ts';
 import { syncJobFor } from './change-detection.ts';
-import type { ScanFinding } from './change-detection.ts';
 import { resolutionsOf } from './conflicts.ts';
 import { planSync } from './plan.ts';
 import type { SyncPlan, SyncPlanSettings } from './plan.ts';
@@ -335,7 +334,7 @@ export function createQueueExecutor(deps: QueueExecutorDependencies): BackfillEx
           version: record.version,
           // 'backfill' is not (yet) in ScanFinding's source union, which lives in change-detection.ts; the
           // value only names the synthetic event and the dedup key.
-          source: 'backfill' as ScanFinding['source'],
+          source: 'backfill',
           // Per pass: a resumed pass finds the jobs it queued before a crash; a new pass syncs again.
           seen: `${pass}:${record.id}@${record.version ?? 'unknown'}`,
         }),

@@ -65,7 +65,7 @@ export interface ScanFinding {
   /** The record's version token now (absent for a record that is gone). */
   readonly version?: string | null;
   /** The scan that found it; names the synthetic event (`recheck.updated`). */
-  readonly source: 'recheck' | 'discovery' | 'reconcile' | 'deletes';
+  readonly source: 'recheck' | 'discovery' | 'reconcile' | 'deletes' | 'backfill';
   /**
    * What makes the finding unique for the queue's dedup, after the source: what the scan saw, e.g.
    * `4711@AAAB`. The same finding queued again (a resumed page) is dropped as a duplicate.
