@@ -234,11 +234,10 @@ export interface WriteRequest {
    */
   readonly match?: JsonObject;
   /**
-   * The record as the caller read it just now (with `id`): a connector that does read-modify-write (advoware's
-   * whole-record PUT) merges into it, and one that compares versions before writing (EspoCRM without
-   * `versionNumber`) compares with it, instead of reading the record once more: a request saved per write. The
-   * caller owns the window between its read and the write, in which another writer's change is not seen.
-   * With `expectedVersion` the write is still refused when `current` is not that version.
+   * The record as the caller read it (with `id` and `expectedVersion`): a connector that compares before
+   * writing (EspoCRM without `versionNumber`, whose `modifiedAt` token has whole seconds) reads the record
+   * again and refuses the write (StaleWriteError) when its data differs from `current`, not only when the
+   * version token does: a save in the same second as the caller's read is not overwritten.
    */
   readonly current?: VendorRecord;
 }

@@ -63,11 +63,6 @@ export interface KommunikationWrite {
 /** A read-modify-write guard: the write fails with StaleWriteError when the current rowId differs. */
 export interface RowIdCondition {
   readonly expectedRowId?: string | null;
-  /**
-   * The Beteiligter as the caller read it just now: merged into instead of a fresh GET, one request less per
-   * write. The caller owns the (short) window in which another writer's change would be lost, as with the GET.
-   */
-  readonly current?: JsonObject;
 }
 
 /** Query of {@link AdvowareApi.listBeteiligte}. [UNCONFIRMED] Paging by skip/take (reference §6). */
@@ -189,11 +184,19 @@ export class AdvowareApi {
     changes: JsonObject,
     condition: RowIdCondition = {},
   ): Promise<BeteiligterWrite> {
-    const current = condition.current ?? (await this.getBeteiligter(betNr));
+    const current = await this.getBeteiligter(betNr);
     if (current === null) throw notFound(`Beteiligter ${betNr}`, 'PUT Beteiligte/:betNr');
     staleCheck(`Beteiligter ${betNr}`, condition.expectedRowId, rowIdOf(current));
     const body = mergeForPut(current, changes, [this.betNrField, ROW_ID_FIELD]);
-    await this.client.send({ method: 'PUT', path: betNrPath(betNr), route: 'PUT Beteiligte/:betNr', body });
+    // The body is the record just read: after a wait it may be stale, so it is never resent (the caller
+    // reads again), or a save made in between would be overwritten, also in fields we did not change.
+    await this.client.send({
+      method: 'PUT',
+      path: betNrPath(betNr),
+      route: 'PUT Beteiligte/:betNr',
+      body,
+      singleAttempt: true,
+    });
     return this.#readBack(betNr, 'PUT');
   }
 

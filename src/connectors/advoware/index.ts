@@ -175,7 +175,6 @@ export class AdvowareConnector implements Connector {
       return written(
         await this.api.updateBeteiligter(request.id, fields, {
           ...(request.expectedVersion !== undefined && { expectedRowId: request.expectedVersion }),
-          ...(request.current !== undefined && { current: request.current.fields }),
         }),
       );
     }

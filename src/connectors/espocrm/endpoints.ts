@@ -45,6 +45,8 @@ export interface UpdateOptions {
    * concurrency control only; elsewhere the header is ignored and the last write wins).
    */
   readonly versionNumber?: number;
+  /** Never resend after a wait: the caller compared the record just before (see the HTTP client's Call). */
+  readonly singleAttempt?: boolean;
   /** PUT and PATCH are the same partial update on the server; PATCH (the default) says so. */
   readonly method?: 'PATCH' | 'PUT';
   /** Send `X-Skip-Duplicate-Check: true` (only matters where the entity checks duplicates on update). */
@@ -280,6 +282,7 @@ export class EspoCrmApi {
       route: `${method} ${entityType}/:id`,
       subject: `${entityType} ${id}`,
       body: attributes,
+      ...(options.singleAttempt === true && { singleAttempt: true }),
       headers: {
         ...(options.versionNumber !== undefined && { 'x-version-number': String(options.versionNumber) }),
         ...(options.skipDuplicateCheck === true && { 'x-skip-duplicate-check': 'true' }),

@@ -15,6 +15,7 @@
  *   change during a scan are neither skipped nor fatal: they reappear later in the order.
  * - check(): `App/user`, "authenticated as API user NAME".
  */
+import { canonicalJson } from '../../core/canonical.ts';
 import { InputError, WebhookAuthError, WebhookPayloadError } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/types.ts';
 import type {
@@ -121,6 +122,16 @@ function recordOf(entityType: string, id: string, fields: JsonObject): VendorRec
   return { entityType, id, fields, version: versionOf(fields), ...(modifiedAt !== null && { modifiedAt }) };
 }
 
+/**
+ * Whether an attribute a partial update sends changed between the caller's read and now: only those are
+ * overwritten by the PATCH, so only their change would be lost.
+ */
+function sentAttributeChanged(sent: JsonObject, read: JsonObject, now: JsonObject): boolean {
+  return Object.keys(sent).some(
+    (name) => canonicalJson(read[name] ?? null) !== canonicalJson(now[name] ?? null),
+  );
+}
+
 /** One EspoCRM connection. */
 export class EspoCrmConnector implements Connector {
   readonly kind = KIND;
@@ -192,10 +203,7 @@ export class EspoCrmConnector implements Connector {
   async #write(request: WriteRequest): Promise<WriteResult> {
     const { entityType, fields, match } = request;
     if (request.id !== undefined) {
-      // The record the caller has just read at the expected version needs no second read to compare.
-      const readAlready =
-        request.current !== undefined && request.current.version === request.expectedVersion;
-      return this.#update(entityType, request.id, fields, request.expectedVersion ?? null, readAlready);
+      return this.#update(entityType, request.id, fields, request.expectedVersion ?? null, request.current);
     }
     if (match === undefined) return this.#create(entityType, fields);
     return createOnce({
@@ -228,12 +236,14 @@ export class EspoCrmConnector implements Connector {
     id: string,
     fields: JsonObject,
     expected: string | null,
-    readAlready = false,
+    current?: VendorRecord,
   ): Promise<WriteResult> {
-    if (expected !== null && !isVersionNumber(expected) && !readAlready)
-      await this.#checkModifiedAt(entityType, id, fields, expected);
+    const compared = expected !== null && !isVersionNumber(expected);
+    if (compared) await this.#checkModifiedAt(entityType, id, fields, expected, current);
     const updated = await this.api.update(entityType, id, fields, {
       ...(expected !== null && isVersionNumber(expected) && { versionNumber: Number(expected) }),
+      // A write guarded by our own compare is not resent after a wait: the compare would be stale.
+      ...(compared && { singleAttempt: true }),
     });
     return this.#written(entityType, { ...updated, id });
   }
@@ -281,6 +291,7 @@ export class EspoCrmConnector implements Connector {
     id: string,
     fields: JsonObject,
     expected: string,
+    read?: VendorRecord,
   ): Promise<void> {
     const current = await this.api.get(entityType, id);
     if (current === null) {
@@ -290,7 +301,10 @@ export class EspoCrmConnector implements Connector {
       });
     }
     const version = versionOf(current);
-    if (version === expected) return;
+    // `modifiedAt` has whole seconds: a save in the same second as the caller's read keeps the version, so
+    // where the caller hands over its read, the attributes this update overwrites must be unchanged too.
+    if (version === expected && (read === undefined || !sentAttributeChanged(fields, read.fields, current)))
+      return;
     const currentValues: JsonObject = {};
     for (const name of Object.keys(fields)) currentValues[name] = current[name] ?? null;
     const versionNumber = current['versionNumber'];

@@ -65,6 +65,13 @@ export interface VendorRequest<Method extends HttpMethod = HttpMethod> {
   readonly expect?: readonly number[];
   /** Safe to repeat whatever its method says (an RPC read sent as a POST); default: the vendor's rule. */
   readonly idempotent?: boolean;
+  /**
+   * Never send this call a second time after a wait (429, 5xx, timeout): its body was built from a read just
+   * before (a read-modify-write, or a write guarded by a compare), and after a wait that read may be stale,
+   * so resending could overwrite what someone saved meanwhile. The call fails with the vendor's retryable
+   * error instead (`retryAfterMs` after a 429), and the caller reads again.
+   */
+  readonly singleAttempt?: boolean;
 }
 
 /** A vendor answer: status, headers and the parsed JSON body (null when empty, text when not JSON). */
@@ -207,7 +214,8 @@ export class VendorHttpClient<Call extends VendorRequest, Session> {
       const outcome = await this.#attempt(call, hooks.prepare(call, session), signal);
       if ('error' in outcome || outcome.response.status >= 500) {
         // No answer (connection error or timeout) is like a 5xx: retried when repeating it is safe.
-        const retrySafe = idempotent || ('error' in outcome && neverSent(outcome.error));
+        const retrySafe =
+          call.singleAttempt !== true && (idempotent || ('error' in outcome && neverSent(outcome.error)));
         // A 5xx with Retry-After pauses the connection like a 429, within this call's wait budget.
         const asked = 'response' in outcome ? this.#retryAfterMs(outcome.response) : undefined;
         const countedMs = asked === undefined ? undefined : this.#countedWait(asked, rateLimitWaitMs);
@@ -241,8 +249,13 @@ export class VendorHttpClient<Call extends VendorRequest, Session> {
       }
       if (status === 429) {
         const waitMs = this.#retryAfterMs(response) ?? DEFAULT_RETRY_AFTER_MS;
-        const countedMs = this.#countedWait(waitMs, rateLimitWaitMs);
-        if (countedMs === undefined) throw hooks.errorFromResponse(call, response, { retryAfterMs: waitMs });
+        const countedMs =
+          call.singleAttempt === true ? undefined : this.#countedWait(waitMs, rateLimitWaitMs);
+        if (countedMs === undefined) {
+          // Every caller of the connection waits out the pause; this call hands its retry to its caller.
+          if (call.singleAttempt === true) await this.#pause(waitMs);
+          throw hooks.errorFromResponse(call, response, { retryAfterMs: waitMs });
+        }
         rateLimitWaitMs += countedMs;
         await this.#pause(waitMs);
         continue;

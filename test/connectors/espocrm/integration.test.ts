@@ -231,6 +231,40 @@ describe('espocrm integration: records', () => {
     assert.equal(retried.version, '3');
   });
 
+  it('without versionNumber, a save in the same second as the read is caught by the values the write overwrites', async () => {
+    const clock = new ManualClock(START);
+    const sim = await simulator(clock);
+    const { connector } = connect(sim, clock);
+    const { id } = await connector.write({
+      entityType: 'CBeteiligte',
+      fields: { name: 'Müller', lastName: 'Müller' },
+    });
+    const read = (await connector.read('CBeteiligte', id))!;
+    // A person saves within the same second: modifiedAt, the version token, does not move.
+    await act(sim, 'POST', `ben/CBeteiligte/${id}`, { lastName: 'Meyer' });
+    assert.equal((await connector.read('CBeteiligte', id))?.version, read.version);
+    await assert.rejects(
+      connector.write({
+        entityType: 'CBeteiligte',
+        id,
+        fields: { lastName: 'Mueller' },
+        expectedVersion: read.version,
+        current: read,
+      }),
+      (error: unknown) =>
+        error instanceof EspoCrmStaleWriteError && error.currentValues['lastName'] === 'Meyer',
+    );
+    // A write of other attributes overwrites nothing the person changed: it goes through.
+    const status = await connector.write({
+      entityType: 'CBeteiligte',
+      id,
+      fields: { syncStatus: 'clean' },
+      expectedVersion: read.version,
+      current: read,
+    });
+    assert.equal(status.id, id);
+  });
+
   it('an entity type without versionNumber uses modifiedAt as its version, checked before the write', async () => {
     const clock = new ManualClock(START);
     const sim = await simulator(clock);

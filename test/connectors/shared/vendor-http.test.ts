@@ -457,6 +457,22 @@ describe('VendorHttpClient 429 rate limit', () => {
     assert.deepEqual(h.hooks.errorAnswers, [{ status: 429, retryAfterMs: 3_000 }]);
   });
 
+  it('never sends a single-attempt call again: a 429 or a 5xx hands the retry to the caller', async () => {
+    const putContact: TestCall = {
+      ...getContact,
+      method: 'PUT',
+      body: { name: 'read just before' },
+      singleAttempt: true,
+    };
+    const limited = await harness([answered(429, { 'retry-after': '2' }), ok]);
+    const error = await rejection(limited.client.send(putContact), TestApiError);
+    assert.deepEqual([error.status, error.retryable, error.retryAfterMs], [429, true, 2_000]);
+    assert.deepEqual(statusesOf(limited), [429], 'sent once: after the wait its body could be stale');
+    const failing = await harness([answered(503), ok], { limits: { maxRetries: 3 } });
+    await assert.rejects(failing.client.send(putContact));
+    assert.deepEqual(statusesOf(failing), [503]);
+  });
+
   it('does not wait at all when a single Retry-After is beyond the budget', async () => {
     const h = await harness([answered(429, { 'retry-after': '60' })], {
       limits: { maxRateLimitWaitMs: 5_000 },

@@ -257,6 +257,61 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     assert.equal((await advoIds()).length, 2);
   });
 
+  it('a first sync that fails after creating the partner links it: the retry makes no second Beteiligter', async () => {
+    const { jobId } = await (async () => {
+      const created = await espo.connector.write({
+        entityType: ESPO,
+        fields: { firstName: 'Eva', lastName: 'Erst', name: 'Eva Erst' },
+      });
+      // Every EspoCRM PATCH fails (until the faults are cleared), after the Beteiligter exists: the write of
+      // advowareId and the status fields fails the first attempt.
+      await simAdmin(espo.sim, 'POST', 'faults', {
+        status5xx: { status: 500, routes: [`PATCH /api/v1/${ESPO}/:id`] },
+      });
+      const ref = espoRef(created.id);
+      const queued = await espo.test.backend.queue.enqueue({
+        flow: FLOW,
+        recordKey: jobRecordKey(FLOW, ref),
+        payload: { ref: { ...ref }, kind: 'updated' },
+      });
+      return { ...queued, id: created.id, ref };
+    })();
+    await eventually(async () =>
+      (await espo.test.backend.queue.get(jobId))?.state === 'FAILED' ? true : null,
+    );
+    // Before the retry a person edits the record: the values the create was made with no longer match it.
+    const [unsynced] = (await espo.connector.list({ entityType: ESPO, limit: 10 })).records;
+    await simAdmin(espo.sim, 'POST', 'faults', {});
+    await espo.connector.write({
+      entityType: ESPO,
+      id: unsynced!.id,
+      fields: { lastName: 'Zweit', name: 'Eva Zweit' },
+    });
+    const job = await eventually(async () => {
+      espo.clock.advance(1_000);
+      const current = (await espo.test.backend.queue.get(jobId)) as Job;
+      return current.state === 'COMPLETED' ? current : null;
+    });
+    assert.equal(job.attempts, 2, 'the first attempt failed after the create');
+    assert.equal(
+      (await advoRecord((await advoIds())[0]!))['name'],
+      'Zweit',
+      'the edit reached the Beteiligter',
+    );
+    const advoware = await advoIds();
+    assert.equal(advoware.length, 1, 'one Beteiligter');
+    const [espoRecordId] = (await espo.connector.list({ entityType: ESPO, limit: 10 })).records.map(
+      (r) => r.id,
+    );
+    const link = await linkOf(espoRef(espoRecordId!));
+    assert.equal(link.b.ref.id, advoware[0]);
+    assert.equal(
+      (await espoRecord(espoRecordId!))['advowareId'],
+      Number(advoware[0]),
+      'the record names its partner',
+    );
+  });
+
   it('an EspoCRM change reaches Advoware, and an Advoware change reaches EspoCRM', async () => {
     const ids = await linkedPerson('Max', 'Muster');
     await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });
@@ -290,22 +345,25 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
     assert.equal(link.a.version, (await espo.connector.read(ESPO, ids.espo))?.version);
   });
 
-  it('API calls per synced change: into Advoware its read, the PUT and the rowId read-back; into EspoCRM its read and one PATCH', async () => {
+  it('API calls per synced change: into Advoware its read, a fresh read for the PUT, the PUT and the rowId read-back; into EspoCRM its read, the compare and one PATCH', async () => {
     const ids = await linkedPerson('Max', 'Muster');
     await espo.connector.write({ entityType: ESPO, id: ids.espo, fields: { lastName: 'Meier' } });
     await clearRequestCounts();
     assert.equal((await sync(espoRef(ids.espo))).outcome, 'COMPLETED');
     const intoAdvo = { advo: await simRequestCounts(advo.sim), espo: await simRequestCounts(espo.sim) };
-    assert.equal(total(intoAdvo.advo), 3, JSON.stringify(intoAdvo.advo));
+    // advoware has no conditional write: the whole-record PUT is built from a read right before it.
+    assert.equal(total(intoAdvo.advo), 4, JSON.stringify(intoAdvo.advo));
     assert.deepEqual(writes(intoAdvo.advo), ['PUT /connector/api/v1/advonet/Beteiligte/:betnr']);
-    // The EspoCRM read, and the status fields (the new rowId) in one PATCH.
+    // The EspoCRM read, and the status fields (the new rowId) in one unguarded PATCH: they are crmsync's own.
     assert.equal(total(intoAdvo.espo), 2, JSON.stringify(intoAdvo.espo));
 
     await advo.connector.write({ entityType: ADVO, id: ids.advo, fields: { vorname: 'Moritz' } });
     await clearRequestCounts();
     assert.equal((await sync(advoRef(ids.advo))).outcome, 'COMPLETED');
     const intoEspo = { advo: await simRequestCounts(advo.sim), espo: await simRequestCounts(espo.sim) };
-    assert.equal(total(intoEspo.espo), 2, JSON.stringify(intoEspo.espo));
+    // CBeteiligte has no versionNumber: the PATCH is guarded by a compare right before it (whole-second
+    // modifiedAt and the values it overwrites), one GET more than with optimistic concurrency.
+    assert.equal(total(intoEspo.espo), 3, JSON.stringify(intoEspo.espo));
     assert.equal(writes(intoEspo.espo).length, 1);
     assert.equal(total(intoEspo.advo), 1, JSON.stringify(intoEspo.advo));
   });

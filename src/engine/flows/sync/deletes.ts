@@ -105,7 +105,9 @@ async function flagOtherSide(
   const state = plan.sides[other];
   if (status?.side !== other || status.errorMessage === undefined || state.record === null)
     return progress.confirm;
-  await writeTracked(settings, other, state, { [status.errorMessage]: message }, progress, context);
+  await writeTracked(settings, other, state, { [status.errorMessage]: message }, progress, context, {
+    guarded: false,
+  });
   return progress.confirm;
 }
 

@@ -16,11 +16,12 @@ import type { Side } from '../../../core/sync/record.ts';
 import { recordKey } from '../../../core/types.ts';
 import type { RecordRef } from '../../../core/types.ts';
 import type { LeasedJob } from '../../../ports/queue.ts';
-import type { LedgerConfirmation, Link, OutcomeCommit } from '../../../ports/store.ts';
+import type { Link, LinkWrite, OutcomeCommit } from '../../../ports/store.ts';
 import type { HandlerResult, RunContext } from '../../handlers.ts';
 import { readSide, refOf } from './plan.ts';
 import type { SyncRunSettings } from './settings.ts';
 import { writeTracked } from './write.ts';
+import type { Progress } from './write.ts';
 import { statusFields } from './status-fields.ts';
 
 /** What failed: the job, its error, and what the run had learnt and confirmed before it failed. */
@@ -31,8 +32,8 @@ export interface FailedRunInput {
   /** The job's record. */
   readonly ref: RecordRef;
   readonly fence: NonNullable<OutcomeCommit['fence']>;
-  /** Intents whose writes succeeded before the failure. */
-  readonly confirm: LedgerConfirmation[];
+  /** What the run did before it failed: confirmed intents, a created partner, the merge's conflicts. */
+  readonly progress: Progress;
 }
 
 /** The FAILED result of a run, after recording the failure in the status fields and notifying if final. */
@@ -41,33 +42,56 @@ export async function failedRun(
   input: FailedRunInput,
   context: RunContext,
 ): Promise<HandlerResult> {
-  const { job, error, link } = input;
+  const { job, error } = input;
   const described = describeError(error);
   const final = !described.retryable || job.attempts >= job.maxAttempts;
   const message = `${described.code}: ${described.message}`;
   await recordStatus(settings, input, final, message, context);
   if (final) notifyFailure(settings, input.ref, job, message, context);
+  const { progress } = input;
+  const failed = failureLink(input, job, message);
+  // The conflicts of a merge whose result was partly written: their losers must be on record.
+  const conflicts = progress.confirm.length > 0 ? progress.conflicts : undefined;
   const commit: OutcomeCommit = {
     fence: input.fence,
-    confirm: input.confirm,
+    confirm: progress.confirm,
     // The base snapshots stay: the echoes of earlier runs' writes (this record's earlier failures) stay known.
     keepLedgerOpen: true,
-    ...(link !== null && {
-      link: {
-        id: link.id,
-        expectedRevision: link.revision,
-        flow: link.flow,
-        a: link.a,
-        b: link.b,
-        status: 'failed',
-        retryCount: job.attempts,
-        lastError: message,
-        lastSyncedAt: link.lastSyncedAt,
-        deletion: link.deletion,
-      },
-    }),
+    ...(failed !== undefined && { link: failed }),
+    ...(conflicts !== undefined && { conflicts }),
   };
   return { outcome: 'FAILED', error, commit };
+}
+
+/**
+ * The link as the failure leaves it: the existing one marked failed, or, when the run created the partner
+ * before it failed, a new link to it (no base snapshots: the next run merges the pair as a first link), so the
+ * retry never creates a second partner.
+ */
+function failureLink(input: FailedRunInput, job: LeasedJob, message: string): LinkWrite | undefined {
+  const { link, progress } = input;
+  const failure = { status: 'failed', retryCount: job.attempts, lastError: message } as const;
+  if (link !== null)
+    return {
+      id: link.id,
+      expectedRevision: link.revision,
+      flow: link.flow,
+      a: link.a,
+      b: link.b,
+      lastSyncedAt: link.lastSyncedAt,
+      deletion: link.deletion,
+      ...failure,
+    };
+  const created = progress.created;
+  if (created === undefined) return undefined;
+  const own = { ref: input.ref, base: null, version: null };
+  const partner = { ref: created.ref, base: null, version: created.version };
+  return {
+    flow: job.flow,
+    a: created.side === 'a' ? partner : own,
+    b: created.side === 'b' ? partner : own,
+    ...failure,
+  };
 }
 
 /** The status side's record of the failed run: the link's, else the job's record if it is on that side. */
@@ -99,7 +123,7 @@ async function recordStatus(
   try {
     const state = await readSide(settings, target.side, target.ref, { signal: context.signal });
     if (state.record === null) return;
-    await writeTracked(settings, target.side, state, fields, { confirm: input.confirm }, context);
+    await writeTracked(settings, target.side, state, fields, input.progress, context, { guarded: false });
   } catch (statusError) {
     context.logger.warn(
       { ref: recordKey(target.ref), error: describeError(statusError).message },

@@ -27,7 +27,7 @@ import type { KnownConflicts } from './conflicts.ts';
 import { failedRun, noticeOnCommit } from './failure.ts';
 import type { SyncOptions } from './options.ts';
 import { planSync, refOf } from './plan.ts';
-import type { SideState, SyncPlan } from './plan.ts';
+import type { SideState, Sides, SyncPlan } from './plan.ts';
 import { statusFields, statusIsStale } from './status-fields.ts';
 
 /** The per-link lock stayed with another run; the job retries shortly. */
@@ -90,7 +90,7 @@ async function runSync(
     return await executePlan(settings, plan, { fence, progress, context, events, known });
   } catch (error) {
     if (context.signal.aborted) throw error;
-    return failedRun(settings, { job, error, link, ref, fence, confirm: progress.confirm }, context);
+    return failedRun(settings, { job, error, link, ref, fence, progress }, context);
   }
 }
 
@@ -178,6 +178,12 @@ async function createPartner(
   await context.recordIntent(changes);
   const created = await settings.connectors[target].write(request, { signal: context.signal });
   const createdRef = refOf(settings, target, created.id);
+  // From here on the partner exists: a failure of the next write must still link it (./failure.ts).
+  progress.created = {
+    side: target,
+    ref: createdRef,
+    version: created.version ?? created.record?.version ?? null,
+  };
   const partner: SideState = {
     ref: createdRef,
     record: created.record ?? null,
@@ -201,7 +207,10 @@ async function createPartner(
     ...cleanStatus(settings, source, own, versions[target], context),
   };
   if (Object.keys(ownWrite).length > 0) {
-    const written = await writeTracked(settings, source, own, ownWrite, progress, context);
+    // Only crmsync's own fields unless the merge writes data here: no guard needed for those.
+    const written = await writeTracked(settings, source, own, ownWrite, progress, context, {
+      guarded: Object.keys(sourceWrites).length > 0,
+    });
     versions[source] = written.version;
     allChanges.push(...written.changes);
   }
@@ -273,6 +282,8 @@ async function writeMerge(
   for (const notice of conflicts.notices) noticeOnCommit(settings, notice, context);
   const withConflicts =
     conflicts.commit.add!.length + conflicts.commit.close!.length > 0 ? { conflicts: conflicts.commit } : {};
+  // A failure after the first write still records the conflicts whose winner it wrote.
+  progress.conflicts = conflicts.commit;
   const statusSide = settings.options.status?.side ?? 'a';
   const order: readonly Side[] = statusSide === 'a' ? ['b', 'a'] : ['a', 'b'];
   const versions: Record<Side, string | null> = {
@@ -291,9 +302,15 @@ async function writeMerge(
       (written[other] && settings.options.status?.keepCurrent === true)
         ? cleanStatus(settings, side, sides[side], versions[other], context)
         : {};
-    const fields = withoutUnchanged({ ...data, ...status }, sides[side].record?.fields ?? {}, data);
+    const fields = withoutUnchanged(
+      { ...data, ...status, ...missingForeignKey(settings, side, sides) },
+      sides[side].record?.fields ?? {},
+      data,
+    );
     if (Object.keys(fields).length === 0) continue;
-    const result = await writeTracked(settings, side, sides[side], fields, progress, context);
+    const result = await writeTracked(settings, side, sides[side], fields, progress, context, {
+      guarded: Object.keys(data).length > 0,
+    });
     versions[side] = result.version;
     allChanges.push(...result.changes);
     written[side] = true;
@@ -329,6 +346,21 @@ async function writeMerge(
       ...withConflicts,
     },
   };
+}
+
+/**
+ * The foreign key to write to `side` when its record does not name its partner yet (a link made by a run that
+ * failed right after creating the partner): the record must name it, or a lost link would be duplicated.
+ */
+function missingForeignKey(settings: SyncRunSettings, side: Side, sides: Sides): JsonObject {
+  const foreignKey = settings.options.match.foreignKey;
+  const record = sides[side].record;
+  if (foreignKey?.side !== side || record === null) return {};
+  const partnerId = sides[side === 'a' ? 'b' : 'a'].ref.id;
+  const stored = record.fields[foreignKey.field];
+  // EspoCRM keeps `advowareId` as an int; ids are text everywhere else.
+  const named = typeof stored === 'number' || typeof stored === 'string' ? String(stored) : null;
+  return named === partnerId ? {} : { [foreignKey.field]: partnerId };
 }
 
 /** Whether the status side shows a state the run must correct although it writes no data there. */

@@ -7,14 +7,31 @@ import { valueHash } from '../../../core/canonical.ts';
 import type { Side } from '../../../core/sync/record.ts';
 import type { FieldChange, JsonObject, RecordRef } from '../../../core/types.ts';
 import type { Connector } from '../../../ports/connector.ts';
-import type { LedgerConfirmation } from '../../../ports/store.ts';
+import type { LedgerConfirmation, OutcomeCommit } from '../../../ports/store.ts';
 import type { RunContext } from '../../handlers.ts';
 import type { SideState } from './plan.ts';
 import type { SyncRunSettings } from './settings.ts';
 
-/** What a run has already confirmed: intents whose vendor write succeeded (kept when a later step fails). */
+/**
+ * What a run has done so far, kept when a later step fails: intents whose vendor write succeeded, the partner
+ * it created, and the conflicts of the merge whose result it began to write.
+ */
 export interface Progress {
   readonly confirm: LedgerConfirmation[];
+  /** The partner a first sync created, so that a failure after the create still links it. */
+  created?: { readonly side: Side; readonly ref: RecordRef; readonly version: string | null };
+  /** The conflicts of the merge being written (its settled losers must be on record even if a write fails). */
+  conflicts?: NonNullable<OutcomeCommit['conflicts']>;
+}
+
+/** How a write is guarded. */
+export interface WriteOptions {
+  /**
+   * Guard the write with the version read in this run (default true). False for writes of fields only
+   * crmsync owns (the status fields, the foreign key): a person's concurrent edit of other fields is not
+   * overwritten by a partial update, so the guard (a read more, without `versionNumber`) buys nothing there.
+   */
+  readonly guarded?: boolean;
 }
 
 /** One side's write with its ledger intents recorded first and confirmed in `progress` once it succeeded. */
@@ -25,28 +42,31 @@ export async function writeTracked(
   fields: JsonObject,
   progress: Progress,
   context: RunContext,
+  options: WriteOptions = {},
 ): Promise<{ version: string | null; changes: FieldChange[] }> {
   const changes = fieldChanges(state.ref, fields, state.record?.fields ?? {});
   const ids = await settings.store.ledger.recordIntents(intents(changes, context));
   await context.recordIntent(changes);
-  const version = await writeSide(settings.connectors[side], state, fields, context);
+  const version = await writeSide(settings.connectors[side], state, fields, context, options.guarded ?? true);
   progress.confirm.push(...ids.map((id) => ({ id, version })));
   return { version, changes };
 }
 
 /**
  * Writes fields of a side's record and returns its new version token: from the write, else from the record
- * it returned, else from a re-read. Guarded by the version read in this run where the connector can, and
- * handing over the record read, so a read-modify-write connector (advoware) does not read it again.
+ * it returned, else from a re-read. Guarded (unless `guarded` is false) by the version read in this run where
+ * the connector can, handing over the record read so that a connector comparing before the write compares
+ * values too (EspoCRM's whole-second `modifiedAt`).
  */
 async function writeSide(
   connector: Connector,
   state: SideState,
   fields: JsonObject,
   context: RunContext,
+  guarded: boolean,
 ): Promise<string | null> {
-  const read = state.fromEvent === true ? undefined : (state.record ?? undefined);
-  const guard = connector.capabilities.conditionalWrite !== 'none' && state.record !== null;
+  const guard = guarded && connector.capabilities.conditionalWrite !== 'none' && state.record !== null;
+  const read = !guard || state.fromEvent === true ? undefined : (state.record ?? undefined);
   const written = await connector.write(
     {
       entityType: state.ref.entityType,
