@@ -72,6 +72,11 @@ export class AdvowareClient {
     return this.#auth.session();
   }
 
+  /** Takes a budget token now for a call sent later with `budgetTaken` (see VendorHttpClient). */
+  takeBudget(): Promise<void> {
+    return this.#http.takeBudget();
+  }
+
   /** Sends one call with the retry rules of the module documentation. */
   send(call: AdvowareRequest): Promise<AdvowareResponse> {
     return this.#http.send(call);

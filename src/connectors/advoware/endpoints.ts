@@ -184,6 +184,8 @@ export class AdvowareApi {
     changes: JsonObject,
     condition: RowIdCondition = {},
   ): Promise<BeteiligterWrite> {
+    // The PUT's token first: no wait for the budget then falls between the read and the write.
+    await this.client.takeBudget();
     const current = await this.getBeteiligter(betNr);
     if (current === null) throw notFound(`Beteiligter ${betNr}`, 'PUT Beteiligte/:betNr');
     staleCheck(`Beteiligter ${betNr}`, condition.expectedRowId, rowIdOf(current));
@@ -196,6 +198,7 @@ export class AdvowareApi {
       route: 'PUT Beteiligte/:betNr',
       body,
       singleAttempt: true,
+      budgetTaken: true,
     });
     return this.#readBack(betNr, 'PUT');
   }

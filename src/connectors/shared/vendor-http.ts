@@ -72,6 +72,12 @@ export interface VendorRequest<Method extends HttpMethod = HttpMethod> {
    * error instead (`retryAfterMs` after a 429), and the caller reads again.
    */
   readonly singleAttempt?: boolean;
+  /**
+   * The caller took this call's budget token already ({@link VendorHttpClient.takeBudget}), before the read
+   * its body is built from: the call is then sent without waiting for the budget, so no rate-limit pause falls
+   * between that read and this write. Only the first attempt; a retry waits as usual.
+   */
+  readonly budgetTaken?: boolean;
 }
 
 /** A vendor answer: status, headers and the parsed JSON body (null when empty, text when not JSON). */
@@ -198,6 +204,11 @@ export class VendorHttpClient<Call extends VendorRequest, Session> {
     this.#random = deps.random ?? Math.random;
   }
 
+  /** Takes one token of the connection's budget now, for a call sent later with `budgetTaken`. */
+  takeBudget(): Promise<void> {
+    return this.#budget.take(currentCallSignal());
+  }
+
   /** Sends one call with the rules of the module documentation; throws the vendor's typed errors. */
   async send(call: Call): Promise<VendorResponse> {
     const signal = currentCallSignal();
@@ -209,8 +220,10 @@ export class VendorHttpClient<Call extends VendorRequest, Session> {
     let rediscovered = false;
     let rateLimitWaitMs = 0;
     let transientFailures = 0;
+    let budgetTaken = call.budgetTaken === true;
     for (;;) {
-      await this.#budget.take(signal);
+      if (!budgetTaken) await this.#budget.take(signal);
+      budgetTaken = false;
       const outcome = await this.#attempt(call, hooks.prepare(call, session), signal);
       if ('error' in outcome || outcome.response.status >= 500) {
         // No answer (connection error or timeout) is like a 5xx: retried when repeating it is safe.

@@ -473,6 +473,31 @@ describe('VendorHttpClient 429 rate limit', () => {
     assert.deepEqual(statusesOf(failing), [503]);
   });
 
+  it('a call whose budget token was taken before its read is sent without taking another', async () => {
+    let takes = 0;
+    const counting: ApiBudgets = {
+      forConnection: (connection, limits) => {
+        const budget = new InProcessApiBudgets({ clock: new ManualClock(0) }).forConnection(
+          connection,
+          limits,
+        );
+        return {
+          take: (signal) => {
+            takes += 1;
+            return budget.take(signal);
+          },
+          pauseUntil: (untilMs) => budget.pauseUntil(untilMs),
+        };
+      },
+    };
+    const h = await harness([ok, ok], { apiBudgets: counting });
+    await h.client.takeBudget();
+    await h.client.send({ ...getContact, budgetTaken: true });
+    assert.equal(takes, 1, "the token taken before the read is the write's");
+    await h.client.send(getContact);
+    assert.equal(takes, 2);
+  });
+
   it('does not wait at all when a single Retry-After is beyond the budget', async () => {
     const h = await harness([answered(429, { 'retry-after': '60' })], {
       limits: { maxRateLimitWaitMs: 5_000 },
