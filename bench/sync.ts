@@ -16,10 +16,17 @@
  *    process too, holding the reconcile pass's records, so the figure is an upper bound for crmsync alone.
  *
  *   npm run bench:sync -- [--changes 200] [--reconcile 10000] [--links 100000] [--concurrency 4] [--espo-occ]
+ *     [--advo-rowid-check]
  *
  * `--espo-occ` switches EspoCRM's optimistic concurrency on for CBeteiligte. Off (the vendor's default for a
  * custom entity), the version token is `modifiedAt` and the connector reads the record once more before each
  * PATCH to compare it (`conditionalWrite: 'pre-check'`): 3 EspoCRM calls per change instead of 2.
+ *
+ * `--advo-rowid-check` assumes the two [UNCONFIRMED] advoware behaviours the connector can use (options
+ * `putChecksRowId`, `writeAnswersRowId`; simulator quirks `putChecksRowId`, `writeResponseIncludesRowId`):
+ * a PUT carrying a stale rowId is refused, and a write answer carries the new rowId. Then an update is one
+ * PUT from the run's read. Off (the default, what the seeds know), the connector reads before the PUT and
+ * after it: 4 advoware calls per change instead of 2.
  *
  * Change events are queued directly (the shape of the seed's webhooks: a hint without data, so each run reads
  * both sides); the HTTP ingest path has its own bench (bench:ingest).
@@ -78,6 +85,7 @@ const { values } = parseArgs({
     // Optimistic concurrency on CBeteiligte (off by default for custom entities, as in EspoCRM): the
     // versionNumber guards the PATCH, so the connector needs no modifiedAt pre-check read.
     'espo-occ': { type: 'boolean', default: false },
+    'advo-rowid-check': { type: 'boolean', default: false },
     // Internal: run as the footprint child process against these simulator URLs (JSON).
     'footprint-of': { type: 'string' },
   },
@@ -126,6 +134,7 @@ function startEngine(urls: SimulatorUrls, dbPath: string) {
       configuratorUrl: `${urls.advo}${CONFIGURATOR_PATH}`,
       ...DEFAULT_SIM_CREDENTIALS,
       requestsPerSecond: 1_000,
+      ...(values['advo-rowid-check'] && { putChecksRowId: true, writeAnswersRowId: true }),
     }),
     ...shared,
   });
@@ -233,6 +242,8 @@ const advoSim = await startAdvowareSimulator({ port: 0, seed: false });
 const urls: SimulatorUrls = { espo: espoSim.url, advo: advoSim.url };
 if (values['espo-occ'])
   await simAdmin(espoSim.url, 'POST', 'quirks', { optimisticConcurrency: { [ESPO]: true } });
+if (values['advo-rowid-check'])
+  await simAdmin(advoSim.url, 'POST', 'quirks', { putChecksRowId: true, writeResponseIncludesRowId: true });
 const engine = startEngine(urls, `${temp.path}/crmsync.db`);
 const { backend, espo, advo, options, sync } = engine;
 
@@ -291,7 +302,8 @@ const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port
 console.log(
   `sync bench: Beteiligte flow, ${CHANGES} changes per direction, reconcile over ${RECONCILE} links, ` +
     `RSS with ${LINKS} links, ${values.concurrency} workers, EspoCRM optimistic concurrency ` +
-    `${values['espo-occ'] ? 'on' : 'off'}; change events queued directly (no HTTP ingest)`,
+    `${values['espo-occ'] ? 'on' : 'off'}, advoware rowId check ${values['advo-rowid-check'] ? 'on' : 'off'}; ` +
+    'change events queued directly (no HTTP ingest)',
 );
 
 // ---- 1-3: changes one at a time, both directions, and the echoes ----

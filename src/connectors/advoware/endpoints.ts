@@ -13,7 +13,7 @@
 import { InputError, StaleWriteError } from '../../core/errors.ts';
 import type { JsonObject, JsonValue } from '../../core/types.ts';
 import { VendorWriteAmbiguousError } from '../shared/api-error.ts';
-import { getField, isObject } from '../shared/casing.ts';
+import { getField, isJsonObject, isObject } from '../shared/casing.ts';
 import type { AdvowareClient, AdvowareResponse } from './client.ts';
 import { AdvowareApiError } from './errors.ts';
 import { isKommKz, parseKommunikation } from './kommunikation.ts';
@@ -63,6 +63,8 @@ export interface KommunikationWrite {
 /** A read-modify-write guard: the write fails with StaleWriteError when the current rowId differs. */
 export interface RowIdCondition {
   readonly expectedRowId?: string | null;
+  /** The Beteiligter as the caller read it: the PUT's base where advoware checks the rowId (putChecksRowId). */
+  readonly current?: JsonObject;
 }
 
 /** Query of {@link AdvowareApi.listBeteiligte}. [UNCONFIRMED] Paging by skip/take (reference §6). */
@@ -107,8 +109,16 @@ export class AdvowareApi {
   /** JSON name of a Beteiligter's id ([UNCONFIRMED], option `betNrField`). */
   readonly betNrField: string;
 
-  constructor(client: AdvowareClient, options: { betNrField: string }) {
+  readonly #putChecksRowId: boolean;
+  readonly #writeAnswersRowId: boolean;
+
+  constructor(
+    client: AdvowareClient,
+    options: { betNrField: string; putChecksRowId?: boolean; writeAnswersRowId?: boolean },
+  ) {
     this.client = client;
+    this.#putChecksRowId = options.putChecksRowId ?? false;
+    this.#writeAnswersRowId = options.writeAnswersRowId ?? false;
     this.betNrField = options.betNrField;
   }
 
@@ -184,15 +194,23 @@ export class AdvowareApi {
     changes: JsonObject,
     condition: RowIdCondition = {},
   ): Promise<BeteiligterWrite> {
+    const { current, expectedRowId } = condition;
+    if (
+      this.#putChecksRowId &&
+      current !== undefined &&
+      expectedRowId != null &&
+      rowIdOf(current) === expectedRowId
+    )
+      return this.#conditionalPut(betNr, current, changes);
     // The PUT's token first: no wait for the budget then falls between the read and the write.
     await this.client.takeBudget();
-    const current = await this.getBeteiligter(betNr);
-    if (current === null) throw notFound(`Beteiligter ${betNr}`, 'PUT Beteiligte/:betNr');
-    staleCheck(`Beteiligter ${betNr}`, condition.expectedRowId, rowIdOf(current));
-    const body = mergeForPut(current, changes, [this.betNrField, ROW_ID_FIELD]);
+    const fresh = await this.getBeteiligter(betNr);
+    if (fresh === null) throw notFound(`Beteiligter ${betNr}`, 'PUT Beteiligte/:betNr');
+    staleCheck(`Beteiligter ${betNr}`, expectedRowId, rowIdOf(fresh));
+    const body = mergeForPut(fresh, changes, [this.betNrField, ROW_ID_FIELD]);
     // The body is the record just read: after a wait it may be stale, so it is never resent (the caller
     // reads again), or a save made in between would be overwritten, also in fields we did not change.
-    await this.client.send({
+    const response = await this.client.send({
       method: 'PUT',
       path: betNrPath(betNr),
       route: 'PUT Beteiligte/:betNr',
@@ -200,7 +218,42 @@ export class AdvowareApi {
       singleAttempt: true,
       budgetTaken: true,
     });
-    return this.#readBack(betNr, 'PUT');
+    return this.#written(betNr, response, 'PUT');
+  }
+
+  /**
+   * A PUT built from the caller's read, carrying its rowId: advoware refuses it (409) when the record changed
+   * since (option putChecksRowId), so there is nothing to read first and a resend after a wait is safe.
+   */
+  async #conditionalPut(betNr: string, current: JsonObject, changes: JsonObject): Promise<BeteiligterWrite> {
+    const route = 'PUT Beteiligte/:betNr';
+    const body = mergeForPut(current, changes, [this.betNrField, ROW_ID_FIELD]);
+    const response = await this.client.send({
+      method: 'PUT',
+      path: betNrPath(betNr),
+      route,
+      body,
+      expect: [409],
+    });
+    if (response.status === 409)
+      throw new StaleWriteError(
+        `Beteiligter ${betNr} changed in advoware after the version this write was based on (rowId ${String(rowIdOf(current))}); re-read and retry.`,
+        { expected: rowIdOf(current), current: null },
+      );
+    return this.#written(betNr, response, 'PUT');
+  }
+
+  /** The Beteiligter after a write: from the answer where it carries the new rowId (writeAnswersRowId), else read back. */
+  async #written(
+    betNr: string,
+    response: AdvowareResponse,
+    after: 'POST' | 'PUT',
+  ): Promise<BeteiligterWrite> {
+    if (this.#writeAnswersRowId && isJsonObject(response.body)) {
+      const rowId = rowIdOf(response.body);
+      if (rowId !== null) return { betNr, record: response.body, rowId };
+    }
+    return this.#readBack(betNr, after);
   }
 
   /** `GET Beteiligte/{betNr}/Kommunikationen`: the items of the sub-resource. */

@@ -106,7 +106,7 @@ const CAPABILITIES: ConnectorCapabilities = {
 /** One advoware connection. */
 export class AdvowareConnector implements Connector {
   readonly kind = KIND;
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities: ConnectorCapabilities;
   readonly connection: string;
   /** The API endpoints (for tools and flows: Kommunikationen, the person/company rule, raw lists). */
   readonly api: AdvowareApi;
@@ -117,7 +117,15 @@ export class AdvowareConnector implements Connector {
     this.connection = context.connection;
     this.#options = context.options;
     this.#logger = context.logger;
-    this.api = new AdvowareApi(new AdvowareClient(context), { betNrField: context.options.betNrField });
+    this.api = new AdvowareApi(new AdvowareClient(context), {
+      betNrField: context.options.betNrField,
+      putChecksRowId: context.options.putChecksRowId,
+      writeAnswersRowId: context.options.writeAnswersRowId,
+    });
+    // Where advoware checks the rowId itself (option putChecksRowId), a stale write is refused atomically.
+    this.capabilities = context.options.putChecksRowId
+      ? { ...CAPABILITIES, conditionalWrite: 'atomic' }
+      : CAPABILITIES;
   }
 
   /** Verifies the optional change webhooks; refused unless webhookSecret is configured. */
@@ -175,6 +183,7 @@ export class AdvowareConnector implements Connector {
       return written(
         await this.api.updateBeteiligter(request.id, fields, {
           ...(request.expectedVersion !== undefined && { expectedRowId: request.expectedVersion }),
+          ...(request.current !== undefined && { current: request.current.fields }),
         }),
       );
     }

@@ -64,6 +64,18 @@ export const advowareOptionsSchema = z.strictObject({
   maxRetries: z.number().int().min(0).max(10).default(3),
   /** Per-request timeout. */
   requestTimeoutMs: z.number().int().positive().default(30_000),
+  /**
+   * [UNCONFIRMED] advoware refuses (409) a Beteiligte PUT whose body carries a `rowId` other than the stored
+   * one (reference §6 does not say). On: an update is built from the record the caller read and sent with its
+   * rowId, a conditional write at the vendor (`conditionalWrite: 'atomic'`), with no GET of its own. Off (the
+   * default): the connector reads right before the PUT and compares the rowId itself.
+   */
+  putChecksRowId: z.boolean().default(false),
+  /**
+   * [UNCONFIRMED] A POST/PUT answer carries the written Beteiligter with its new `rowId` (seed 004 re-reads
+   * after every write, which suggests it does not). On: the answer's rowId is taken and the read-back skipped.
+   */
+  writeAnswersRowId: z.boolean().default(false),
   /** [UNCONFIRMED] JSON name of a Beteiligter's id; the seeds use `betnr` in paths only (reference §4). */
   betNrField: z.string().trim().min(1).default('betNr'),
   /**

@@ -311,6 +311,41 @@ describe('advoware Beteiligte', () => {
     assert.equal(calls(apiCalls, 'PUT Beteiligte/:betNr'), 2);
   });
 
+  it("where advoware checks the rowId (putChecksRowId), an update is one PUT from the caller's read; a stale one is refused", async () => {
+    const sim = await simulator({ quirks: { putChecksRowId: true, writeResponseIncludesRowId: true } });
+    const { connector, apiCalls } = connect(sim, {
+      overrides: { putChecksRowId: true, writeAnswersRowId: true },
+    });
+    assert.equal(connector.capabilities.conditionalWrite, 'atomic');
+    const betNr = await someBetNr(connector);
+    const read = (await connector.read('Beteiligte', betNr))!;
+    const getsBefore = calls(apiCalls, 'GET Beteiligte/:betNr');
+    const written = await connector.write({
+      entityType: 'Beteiligte',
+      id: betNr,
+      fields: { ort: 'Bonn' },
+      expectedVersion: read.version,
+      current: read,
+    });
+    assert.notEqual(written.version, read.version);
+    assert.equal(calls(apiCalls, 'PUT Beteiligte/:betNr'), 1);
+    assert.equal(calls(apiCalls, 'GET Beteiligte/:betNr'), getsBefore, 'no GET of its own, no read-back');
+    assert.equal((await connector.read('Beteiligte', betNr))?.fields['ort'], 'Bonn');
+    // A person saves; a write based on the old read is refused by advoware itself.
+    await simAdmin(sim, 'POST', `act/anna/Beteiligte/${betNr}`, { ort: 'Aachen' });
+    await assert.rejects(
+      connector.write({
+        entityType: 'Beteiligte',
+        id: betNr,
+        fields: { ort: 'Düsseldorf' },
+        expectedVersion: written.version,
+        current: written.record!,
+      }),
+      StaleWriteError,
+    );
+    assert.equal((await connector.read('Beteiligte', betNr))?.fields['ort'], 'Aachen');
+  });
+
   it('refuses a write based on a stale rowId, without a PUT', async () => {
     const sim = await simulator();
     const { connector, apiCalls } = connect(sim);
