@@ -118,6 +118,13 @@ export interface ConnectorCapabilities {
   readonly conditionalWrite: 'atomic' | 'pre-check' | 'none';
   /** Whether the connector can delete records through the vendor API (no connector deletes yet). */
   readonly deletes: boolean;
+  /**
+   * Whether every write gives the record a new version token, whatever the time (advoware's `rowId`), so that
+   * an unchanged token proves an unchanged record. Not so for tokens that are modification times with whole
+   * seconds (EspoCRM's `modifiedAt`, SuperOffice's `Updated`): two saves in one second share one. A sync run
+   * may skip reading such a side when only the other side changed: its guarded write proves it unchanged.
+   */
+  readonly versionPerWrite: boolean;
   readonly list: ListCapabilities;
 }
 
@@ -252,6 +259,13 @@ export interface WriteResult {
    * record is not).
    */
   readonly record?: VendorRecord;
+  /**
+   * True when the connector read the record back after the write and found more changed than it wrote
+   * (someone saved between the write and the read-back): `version` and `record` are then that later state,
+   * not the one this write produced, so they must not stand for it (a sync keeps no version, and the next
+   * change check reads the record).
+   */
+  readonly foreignChanges?: boolean;
 }
 
 /** Arguments of {@link Connector.list}. */

@@ -26,6 +26,7 @@ describe('connector contract: generic (webhook-only)', () => {
       records: false,
       conditionalWrite: 'none',
       deletes: false,
+      versionPerWrite: false,
       list: { modifiedSince: 'unsupported', modifiedGranularityMs: 0, order: 'none', paging: 'offset' },
     });
     assert.ok(!('enrichTarget' in connector), 'no enrich target');

@@ -164,6 +164,7 @@ export function defineConnectorContract(vendor: string, factory: ConnectorSubjec
       assert.ok(['modified', 'none'].includes(capabilities.list.order));
       assert.ok(['keyset', 'offset'].includes(capabilities.list.paging));
       assert.equal(typeof capabilities.deletes, 'boolean');
+      assert.equal(typeof capabilities.versionPerWrite, 'boolean');
       if (capabilities.list.modifiedSince !== 'unsupported')
         assert.ok(capabilities.list.modifiedGranularityMs > 0);
     });
@@ -177,6 +178,14 @@ export function defineConnectorContract(vendor: string, factory: ConnectorSubjec
         [first.id],
       );
       assert.deepEqual(await subject.connector.find(subject.entityType, subject.fields('Nobody')), []);
+    });
+
+    it('with versionPerWrite, two writes in the same instant still give two versions', async (t) => {
+      if (!subject.connector.capabilities.versionPerWrite) return t.diagnostic('versionPerWrite is false');
+      const { id, version } = await create('Erst');
+      const second = await rename(id, 'Zweit');
+      const third = await rename(id, 'Dritt');
+      assert.equal(new Set([version, second.version, third.version]).size, 3);
     });
 
     it('reads a record that does not exist as null', async () => {

@@ -13,6 +13,7 @@
 import { InputError, StaleWriteError } from '../../core/errors.ts';
 import type { JsonObject, JsonValue } from '../../core/types.ts';
 import { VendorWriteAmbiguousError } from '../shared/api-error.ts';
+import { canonicalJson } from '../../core/canonical.ts';
 import { getField, isJsonObject, isObject } from '../shared/casing.ts';
 import type { AdvowareClient, AdvowareResponse } from './client.ts';
 import { AdvowareApiError } from './errors.ts';
@@ -32,6 +33,8 @@ export interface BeteiligterWrite {
   readonly record: JsonObject;
   /** The new `rowId` (null if the API sent none). */
   readonly rowId: string | null;
+  /** The read-back differs from what was sent in a field other than `rowId`: someone saved in between. */
+  readonly foreignChanges?: boolean;
 }
 
 /** A Beteiligter after a create: read back, or only its number when the read-back failed. */
@@ -101,6 +104,20 @@ function staleCheck(what: string, expected: string | null | undefined, current: 
     `${what} changed in advoware after the version this write was based on (rowId ${expected} -> ${String(current)}); re-read and retry.`,
     { expected, current },
   );
+}
+
+/**
+ * The write marked with `foreignChanges` when its read-back differs from the body sent in a field other than
+ * the server's own (`rowId`, embedded Kommunikationen): another writer saved between the PUT and the read.
+ */
+export function sentOnly(write: BeteiligterWrite, body: JsonObject): BeteiligterWrite {
+  const foreign = Object.entries(body).some(
+    ([field, value]) =>
+      field !== ROW_ID_FIELD &&
+      field !== 'kommunikation' &&
+      canonicalJson((getField(write.record, field) ?? null) as JsonValue) !== canonicalJson(value ?? null),
+  );
+  return foreign ? { ...write, foreignChanges: true } : write;
 }
 
 /** The endpoints over one {@link AdvowareClient}. */
@@ -218,7 +235,7 @@ export class AdvowareApi {
       singleAttempt: true,
       budgetTaken: true,
     });
-    return this.#written(betNr, response, 'PUT');
+    return sentOnly(await this.#written(betNr, response, 'PUT'), body);
   }
 
   /**
@@ -240,7 +257,7 @@ export class AdvowareApi {
         `Beteiligter ${betNr} changed in advoware after the version this write was based on (rowId ${String(rowIdOf(current))}); re-read and retry.`,
         { expected: rowIdOf(current), current: null },
       );
-    return this.#written(betNr, response, 'PUT');
+    return sentOnly(await this.#written(betNr, response, 'PUT'), body);
   }
 
   /** The Beteiligter after a write: from the answer where it carries the new rowId (writeAnswersRowId), else read back. */

@@ -90,7 +90,12 @@ function written(write: BeteiligterWrite): WriteResult {
     fields: write.record,
     version: write.rowId,
   };
-  return { id: write.betNr, version: write.rowId, record };
+  return {
+    id: write.betNr,
+    version: write.rowId,
+    record,
+    ...(write.foreignChanges === true && { foreignChanges: true }),
+  };
 }
 
 /** What the REST API can do (reference §4, §6; seed 004). */
@@ -99,6 +104,8 @@ const CAPABILITIES: ConnectorCapabilities = {
   // No conditional write at the vendor: the connector compares the rowId right before the PUT.
   conditionalWrite: 'pre-check',
   deletes: false,
+  // rowId changes with every write (seed 004).
+  versionPerWrite: true,
   // No change times at all: every scan lists everything and compares rowIds; paging is skip/take.
   list: { modifiedSince: 'unsupported', modifiedGranularityMs: 0, order: 'none', paging: 'offset' },
 };

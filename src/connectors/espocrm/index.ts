@@ -113,6 +113,7 @@ const CAPABILITIES: ConnectorCapabilities = {
   // that holds for every entity type.
   conditionalWrite: 'pre-check',
   deletes: false,
+  versionPerWrite: false,
   list: { modifiedSince: 'inclusive', modifiedGranularityMs: 1_000, order: 'modified', paging: 'keyset' },
 };
 

@@ -69,6 +69,7 @@ const CAPABILITIES: ConnectorCapabilities = {
   records: false,
   conditionalWrite: 'none',
   deletes: false,
+  versionPerWrite: false,
   list: { modifiedSince: 'unsupported', modifiedGranularityMs: 0, order: 'none', paging: 'offset' },
 };
 

@@ -182,6 +182,7 @@ const CAPABILITIES: ConnectorCapabilities = {
   // If-Unmodified-Since on PATCH: the vendor answers 412 itself.
   conditionalWrite: 'atomic',
   deletes: false,
+  versionPerWrite: false,
   list: {
     // `updatedDate afterTime` is strictly after, on whole seconds (UpdatedDate has no fraction).
     modifiedSince: 'exclusive',

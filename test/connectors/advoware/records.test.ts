@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../../src/core/errors.ts';
+import { sentOnly } from '../../../src/connectors/advoware/endpoints.ts';
 import {
   createdIdOf,
   isNaturalPerson,
@@ -62,5 +63,23 @@ describe('advoware record helpers', () => {
     assert.equal(isNaturalPerson({ vorname: 'Max', name: 'Muster' }), true);
     assert.equal(isNaturalPerson({ vorname: '  ', name: 'Muster GmbH' }), false);
     assert.equal(isNaturalPerson({ name: 'Muster GmbH' }), false);
+  });
+});
+
+describe('a PUT read back with more changed than it sent', () => {
+  const sent = { betNr: 7, rowId: 'AAA=', name: 'Muster', vorname: 'Max' };
+
+  it('is marked foreignChanges when a sent field reads back differently (someone saved in between)', () => {
+    const write = { betNr: '7', rowId: 'BBB=', record: { ...sent, rowId: 'BBB=', name: 'Meier' } };
+    assert.equal(sentOnly(write, sent).foreignChanges, true);
+  });
+
+  it('is not marked when only the server-owned rowId and the Kommunikationen differ', () => {
+    const write = {
+      betNr: '7',
+      rowId: 'BBB=',
+      record: { ...sent, rowId: 'BBB=', kommunikation: [{ id: 1 }] },
+    };
+    assert.equal(sentOnly(write, { ...sent, kommunikation: [] }).foreignChanges, undefined);
   });
 });

@@ -30,6 +30,12 @@ export interface SideState {
   readonly canonical: CanonicalRecord;
   /** True when the record came from the job's event, not from a read (the event carried the full state). */
   readonly fromEvent?: boolean;
+  /**
+   * True when the side was not read but assumed as the link left it (base snapshot, version token): only the
+   * other side changed, and the side's connector proves the assumption on write (`versionPerWrite` and a
+   * guarded write: a stale token is refused, and the run reads and plans again). `record` then holds no fields.
+   */
+  readonly assumed?: boolean;
 }
 
 /** What a run would do for one link (or one record without a link). */
@@ -75,6 +81,8 @@ export interface PlanContext {
   readonly events?: readonly ChangeEvent[];
   /** Whether a record is linked in the flow already (a match-key partner must not be linked twice). */
   readonly linked?: (ref: RecordRef) => Promise<boolean>;
+  /** A linked side to assume unchanged instead of reading it (see {@link SideState.assumed}). */
+  readonly assume?: Side;
   /** Operators' resolutions of the link's parked conflicts, applied to the merge. */
   readonly resolutions?: readonly FieldResolution[];
 }
@@ -103,12 +111,26 @@ export async function planSync(
 
 async function planLinked(settings: SyncPlanSettings, link: Link, context: PlanContext): Promise<SyncPlan> {
   const sides: Sides = {
-    a: await readSide(settings, 'a', link.a.ref, context, link.a.version),
-    b: await readSide(settings, 'b', link.b.ref, context, link.b.version),
+    a:
+      assumedSide(link, 'a', context) ?? (await readSide(settings, 'a', link.a.ref, context, link.a.version)),
+    b:
+      assumedSide(link, 'b', context) ?? (await readSide(settings, 'b', link.b.ref, context, link.b.version)),
   };
   if (sides.a.record === null) return { kind: 'gone', side: 'a', sides, link };
   if (sides.b.record === null) return { kind: 'gone', side: 'b', sides, link };
   return planMerge(settings, sides, link, context);
+}
+
+/** The side as the link left it, when the plan may assume it unchanged (it has a base and a token). */
+function assumedSide(link: Link, side: Side, context: PlanContext): SideState | null {
+  const { base, version, ref } = link[side];
+  if (context.assume !== side || base === null || version === null) return null;
+  return {
+    ref,
+    record: { entityType: ref.entityType, id: ref.id, fields: {}, version },
+    canonical: base,
+    assumed: true,
+  };
 }
 
 /**
@@ -274,7 +296,9 @@ function vendorWrite(
   const writes = merge.writes[side].fields;
   if (Object.keys(writes).length === 0 || state.record === null) return {};
   const mapper = settings.compiled[side];
-  return { ...mapper.normalise(state.record.fields), ...mapper.toVendor(writes, state.canonical) };
+  // An assumed side has no vendor fields to clean up; the next run that reads it does.
+  const normalised = state.assumed === true ? {} : mapper.normalise(state.record.fields);
+  return { ...normalised, ...mapper.toVendor(writes, state.canonical) };
 }
 
 /**

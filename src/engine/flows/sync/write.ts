@@ -66,7 +66,8 @@ async function writeSide(
   guarded: boolean,
 ): Promise<string | null> {
   const guard = guarded && connector.capabilities.conditionalWrite !== 'none' && state.record !== null;
-  const read = !guard || state.fromEvent === true ? undefined : (state.record ?? undefined);
+  const read =
+    !guard || state.fromEvent === true || state.assumed === true ? undefined : (state.record ?? undefined);
   const written = await connector.write(
     {
       entityType: state.ref.entityType,
@@ -77,6 +78,9 @@ async function writeSide(
     },
     { signal: context.signal },
   );
+  // Someone saved between our write and the connector's read-back: the version we would learn is theirs, and
+  // must not stand for the state we wrote. None is kept; the side's next change check reads the record.
+  if (written.foreignChanges === true) return null;
   const version = written.version ?? written.record?.version;
   if (version !== undefined && version !== null) return version;
   const reread = await connector.read(state.ref.entityType, state.ref.id, { signal: context.signal });
