@@ -24,6 +24,8 @@ import {
 } from '../engine/flows/sync/index.ts';
 import type { CompiledSyncFlow, SyncOptions } from '../engine/flows/sync/index.ts';
 import type { Connector } from '../ports/connector.ts';
+import type { ScheduledTask } from '../engine/scheduler.ts';
+import type { ScanBudget } from '../engine/flows/sync/change-detection.ts';
 import type { FlowDependencies } from './flow-type.ts';
 
 /** The request rate scans assume for a connection that does not configure `requestsPerSecond`. */
@@ -124,46 +126,25 @@ function scheduleScans(
     return;
   }
   const requestsPerSecond = deps.requestsPerSecond(connector.connection) ?? DEFAULT_REQUESTS_PER_SECOND;
-  if (recheck.enabled) {
-    const interval = everySeconds(recheck.everySeconds);
+  const common = { flow, connector, links: store.links, queue, checkpoints: store.checkpoints };
+  /** Schedules a budgeted scan every `everySeconds`, sized by the cron step it gets. */
+  const budgeted = (
+    kind: string,
+    scan: { readonly enabled: boolean; readonly everySeconds: number; readonly budgetShare: number },
+    create: (budget: ScanBudget) => ScheduledTask,
+  ): void => {
+    if (!scan.enabled) return;
+    const interval = everySeconds(scan.everySeconds);
     deps.schedule({
-      name: `recheck:${flow}:${side}`,
+      name: `${kind}:${flow}:${side}`,
       cron: interval.cron,
-      task: createRecheck({
-        flow,
-        connector,
-        links: store.links,
-        queue,
-        checkpoints: store.checkpoints,
-        settings: {
-          side,
-          requestsPerSecond,
-          budgetShare: recheck.budgetShare,
-          intervalSeconds: interval.seconds,
-        },
-      }),
+      task: create({ requestsPerSecond, budgetShare: scan.budgetShare, intervalSeconds: interval.seconds }),
     });
-  }
-  if (discovery.enabled) {
-    const interval = everySeconds(discovery.everySeconds);
-    deps.schedule({
-      name: `discovery:${flow}:${side}`,
-      cron: interval.cron,
-      task: createDiscovery({
-        flow,
-        connector,
-        links: store.links,
-        queue,
-        checkpoints: store.checkpoints,
-        settings: {
-          entityType,
-          requestsPerSecond,
-          budgetShare: discovery.budgetShare,
-          intervalSeconds: interval.seconds,
-        },
-      }),
-    });
-  }
+  };
+  budgeted('recheck', recheck, (budget) => createRecheck({ ...common, settings: { side, ...budget } }));
+  budgeted('discovery', discovery, (budget) =>
+    createDiscovery({ ...common, settings: { entityType, ...budget } }),
+  );
 }
 
 /** A cron expression and the seconds between its ticks. */

@@ -8,18 +8,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { superofficeConnector } from '../../../src/connectors/superoffice/index.ts';
-import { jobRecordKey } from '../../../src/core/types.ts';
 import type { JsonObject, RecordRef } from '../../../src/core/types.ts';
-import { HandlerRegistry } from '../../../src/engine/handlers.ts';
-import { WorkerPool } from '../../../src/engine/worker-pool.ts';
-import {
-  accountContactFlowDefaults,
-  compileSyncFlow,
-  createSyncRunHandler,
-  syncOptionsSchema,
-} from '../../../src/engine/flows/sync/index.ts';
+import type { WorkerPool } from '../../../src/engine/worker-pool.ts';
+import { accountContactFlowDefaults, syncOptionsSchema } from '../../../src/engine/flows/sync/index.ts';
 import type { Connector } from '../../../src/ports/connector.ts';
-import type { Job } from '../../../src/ports/queue.ts';
 import type { Link, Run } from '../../../src/ports/store.ts';
 import {
   simulatorConnectionOptions,
@@ -27,9 +19,8 @@ import {
 } from '../../../src/simulators/superoffice/index.ts';
 import type { SuperOfficeSimulator } from '../../../src/simulators/superoffice/index.ts';
 import { recorder } from '../../connectors/superoffice/support.ts';
-import { eventually } from '../../support/eventually.ts';
 import { silentLogger } from '../support.ts';
-import { espocrmFixture } from './support.ts';
+import { espocrmFixture, settleSync, startSyncPool } from './support.ts';
 import type { ScanFixture } from './support.ts';
 
 const FLOW = 'companies';
@@ -65,32 +56,13 @@ describe('Account <-> Contact sync flow (EspoCRM and SuperOffice simulators, wor
     const options = syncOptionsSchema.parse(
       accountContactFlowDefaults({ espocrm: 'espo', superoffice: 'so', listsFromSuperOffice }),
     );
-    const { backend } = espo.test;
-    const handlers = new HandlerRegistry();
-    handlers.register(
-      FLOW,
-      createSyncRunHandler({
-        flow: FLOW,
-        options,
-        compiled: compileSyncFlow(options),
-        connectors: { a: espo.connector, b: so },
-        store: backend.store,
-        locks: backend.locks,
-      }),
-    );
-    const started = new WorkerPool({
-      queue: backend.queue,
-      attempts: backend.attempts,
-      store: backend.store,
-      handlers,
+    return startSyncPool({
+      flow: FLOW,
+      options,
+      connectors: { a: espo.connector, b: so },
+      backend: espo.test.backend,
       clock: espo.clock,
-      logger: silentLogger,
-      concurrency: 2,
-      leaseMs: 30_000,
-      pollMs: 5,
     });
-    started.start();
-    return started;
   }
 
   /** Replaces the running pool by one with website and phone mapped. */
@@ -110,25 +82,8 @@ describe('Account <-> Contact sync flow (EspoCRM and SuperOffice simulators, wor
   const contactRef = (id: string): RecordRef => ({ connection: 'so', entityType: CONTACT, id });
 
   /** Queues a change event for `ref` and waits until its job settled; returns the job's last run. */
-  async function settle(ref: RecordRef): Promise<Run> {
-    const { backend } = espo.test;
-    const { jobId } = await backend.queue.enqueue({
-      flow: FLOW,
-      recordKey: jobRecordKey(FLOW, ref),
-      payload: { ref: { ...ref }, kind: 'updated' },
-    });
-    await eventually(async () => {
-      // A retry waits out its backoff on the manual clock.
-      espo.clock.advance(1_000);
-      const job = (await backend.queue.get(jobId)) as Job;
-      assert.ok(
-        job.state === 'COMPLETED' || job.state === 'SKIPPED',
-        `job ${jobId}: ${job.state} ${JSON.stringify(job.lastError)}`,
-      );
-      return true;
-    });
-    const runs = await backend.store.runs.list({ jobId });
-    return runs[0] as Run;
+  function settle(ref: RecordRef): Promise<Run> {
+    return settleSync(espo.test.backend, espo.clock, ref, undefined, FLOW);
   }
 
   /** {@link settle}, which must complete. */

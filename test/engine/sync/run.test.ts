@@ -12,15 +12,10 @@ import { valueHash } from '../../../src/core/canonical.ts';
 import { jobRecordKey } from '../../../src/core/types.ts';
 import type { ChangeEvent, JsonObject, RecordRef } from '../../../src/core/types.ts';
 import { parseEspoCrmWebhook } from '../../../src/connectors/espocrm/webhook.ts';
-import { HandlerRegistry } from '../../../src/engine/handlers.ts';
-import { WorkerPool } from '../../../src/engine/worker-pool.ts';
-import {
-  beteiligteFlowDefaults,
-  compileSyncFlow,
-  syncOptionsSchema,
-} from '../../../src/engine/flows/sync/index.ts';
+import type { WorkerPool } from '../../../src/engine/worker-pool.ts';
+import { beteiligteFlowDefaults, syncOptionsSchema } from '../../../src/engine/flows/sync/index.ts';
 import type { SyncOptionsInput } from '../../../src/engine/flows/sync/index.ts';
-import { createSyncRunHandler, syncLockKey } from '../../../src/engine/flows/sync/run.ts';
+import { syncLockKey } from '../../../src/engine/flows/sync/run.ts';
 import type { Job } from '../../../src/ports/queue.ts';
 import type { Link, Run } from '../../../src/ports/store.ts';
 import type { AdvowareSimulator } from '../../../src/simulators/advoware/index.ts';
@@ -29,8 +24,7 @@ import { admin, api, body } from '../../connectors/espocrm/simulator-support.ts'
 import { eventually } from '../../support/eventually.ts';
 import { countOf, simAdmin, simRequestCounts } from '../../support/sim-admin.ts';
 import type { RouteCounts } from '../../support/sim-admin.ts';
-import { silentLogger } from '../support.ts';
-import { FLOW, advowareFixture, espocrmFixture } from './support.ts';
+import { FLOW, advowareFixture, espocrmFixture, settleSync, startSyncPool } from './support.ts';
 import type { ScanFixture } from './support.ts';
 
 const ESPO = 'CBeteiligte';
@@ -53,34 +47,14 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
       ...beteiligteFlowDefaults({ espocrm: 'espo', advoware: 'advo' }),
       ...overrides,
     });
-    const { backend } = espo.test;
-    const handlers = new HandlerRegistry();
-    handlers.register(
-      FLOW,
-      createSyncRunHandler({
-        flow: FLOW,
-        options,
-        compiled: compileSyncFlow(options),
-        connectors: { a: espo.connector, b: advo.connector },
-        store: backend.store,
-        locks: backend.locks,
-        // A run gives up on a held link lock after two polls here (the test holds it on purpose).
-        lockWaitMs: 50,
-      }),
-    );
-    const started = new WorkerPool({
-      queue: backend.queue,
-      attempts: backend.attempts,
-      store: backend.store,
-      handlers,
+    return startSyncPool({
+      options,
+      connectors: { a: espo.connector, b: advo.connector },
+      backend: espo.test.backend,
       clock: espo.clock,
-      logger: silentLogger,
-      concurrency: 2,
-      leaseMs: 30_000,
-      pollMs: 5,
+      // A run gives up on a held link lock after two polls here (the test holds it on purpose).
+      lockWaitMs: 50,
     });
-    started.start();
-    return started;
   }
 
   afterEach(async () => {
@@ -93,25 +67,8 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
   const advoRef = (id: string): RecordRef => ({ connection: 'advo', entityType: ADVO, id });
 
   /** Queues a change event for `ref` and waits until its job settled; returns the job's last run. */
-  async function sync(ref: RecordRef, event?: ChangeEvent): Promise<Run> {
-    const { backend } = espo.test;
-    const { jobId } = await backend.queue.enqueue({
-      flow: FLOW,
-      recordKey: jobRecordKey(FLOW, ref),
-      payload: event === undefined ? { ref: { ...ref }, kind: 'updated' } : (event as unknown as JsonObject),
-    });
-    await eventually(async () => {
-      // A retry waits out its backoff on the fixtures' manual clock.
-      espo.clock.advance(1_000);
-      const job = (await backend.queue.get(jobId)) as Job;
-      assert.ok(
-        job.state === 'COMPLETED' || job.state === 'SKIPPED',
-        `job ${jobId}: ${job.state} ${JSON.stringify(job.lastError)}`,
-      );
-      return true;
-    });
-    const runs = await backend.store.runs.list({ jobId });
-    return runs[0] as Run;
+  function sync(ref: RecordRef, event?: ChangeEvent): Promise<Run> {
+    return settleSync(espo.test.backend, espo.clock, ref, event);
   }
 
   async function espoRecord(id: string): Promise<JsonObject> {

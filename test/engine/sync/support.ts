@@ -4,7 +4,19 @@
  */
 import { advowareConnector } from '../../../src/connectors/advoware/index.ts';
 import { espocrmConnector } from '../../../src/connectors/espocrm/index.ts';
-import type { RecordRef } from '../../../src/core/types.ts';
+import assert from 'node:assert/strict';
+import { jobRecordKey } from '../../../src/core/types.ts';
+import type { ChangeEvent, JsonObject, RecordRef } from '../../../src/core/types.ts';
+import { compileSyncFlow } from '../../../src/engine/flows/sync/mapping.ts';
+import type { SyncOptions } from '../../../src/engine/flows/sync/options.ts';
+import { createSyncRunHandler } from '../../../src/engine/flows/sync/run.ts';
+import { HandlerRegistry } from '../../../src/engine/handlers.ts';
+import { WorkerPool } from '../../../src/engine/worker-pool.ts';
+import type { Backend } from '../../../src/ports/backend.ts';
+import type { Clock } from '../../../src/ports/clock.ts';
+import type { Job } from '../../../src/ports/queue.ts';
+import type { Run } from '../../../src/ports/store.ts';
+import { eventually } from '../../support/eventually.ts';
 import type { Connector } from '../../../src/ports/connector.ts';
 import type { Logger } from '../../../src/ports/logger.ts';
 import type { Link } from '../../../src/ports/store.ts';
@@ -128,4 +140,76 @@ export async function queuedEvents(
       return { id: event.ref.id, kind: event.kind, version: event.version, count: job.payloads.length };
     })
     .sort((x, y) => x.id.localeCompare(y.id, 'en', { numeric: true }));
+}
+
+/** What {@link startSyncPool} runs: a flow's validated options, both sides' connectors, the backend. */
+export interface SyncPoolSettings {
+  readonly flow?: string;
+  readonly options: SyncOptions;
+  readonly connectors: { readonly a: Connector; readonly b: Connector };
+  readonly backend: Backend;
+  readonly clock: Clock;
+  /** How long a run waits for a held link lock (default the handler's). */
+  readonly lockWaitMs?: number;
+}
+
+/** A started worker pool running the sync handler of one flow (2 workers, a fast poll). */
+export function startSyncPool(settings: SyncPoolSettings): WorkerPool {
+  const { backend, options } = settings;
+  const flow = settings.flow ?? FLOW;
+  const handlers = new HandlerRegistry();
+  handlers.register(
+    flow,
+    createSyncRunHandler({
+      flow,
+      options,
+      compiled: compileSyncFlow(options),
+      connectors: settings.connectors,
+      store: backend.store,
+      locks: backend.locks,
+      ...(settings.lockWaitMs !== undefined && { lockWaitMs: settings.lockWaitMs }),
+    }),
+  );
+  const pool = new WorkerPool({
+    queue: backend.queue,
+    attempts: backend.attempts,
+    store: backend.store,
+    handlers,
+    clock: settings.clock,
+    logger: silentLogger,
+    concurrency: 2,
+    leaseMs: 30_000,
+    pollMs: 5,
+  });
+  pool.start();
+  return pool;
+}
+
+/**
+ * Queues an `updated` event (or `event`) for `ref` and waits until its job settled, advancing the manual clock
+ * so that retries wait out their backoff; returns the job's last run.
+ */
+export async function settleSync(
+  backend: Backend,
+  clock: ManualClock,
+  ref: RecordRef,
+  event?: ChangeEvent,
+  flow = FLOW,
+): Promise<Run> {
+  const { jobId } = await backend.queue.enqueue({
+    flow,
+    recordKey: jobRecordKey(flow, ref),
+    payload: event === undefined ? { ref: { ...ref }, kind: 'updated' } : (event as unknown as JsonObject),
+  });
+  await eventually(async () => {
+    clock.advance(1_000);
+    const job = (await backend.queue.get(jobId)) as Job;
+    assert.ok(
+      job.state === 'COMPLETED' || job.state === 'SKIPPED',
+      `job ${jobId}: ${job.state} ${JSON.stringify(job.lastError)}`,
+    );
+    return true;
+  });
+  const runs = await backend.store.runs.list({ jobId });
+  return runs[0] as Run;
 }
