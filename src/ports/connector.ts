@@ -125,6 +125,13 @@ export interface ConnectorCapabilities {
    * may skip reading such a side when only the other side changed: its guarded write proves it unchanged.
    */
   readonly versionPerWrite: boolean;
+  /**
+   * Whether a guarded update that is handed the record it is based on (`WriteRequest.current`) is refused when
+   * an attribute it overwrites no longer has that record's value, also within one unit of a coarse version
+   * token (EspoCRM's partial PATCH after its compare). A sync run may then skip reading that side when only the
+   * other side changed, handing over the link's last state as `current`.
+   */
+  readonly comparesOverwrittenValues: boolean;
   readonly list: ListCapabilities;
 }
 

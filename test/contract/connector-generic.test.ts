@@ -27,6 +27,7 @@ describe('connector contract: generic (webhook-only)', () => {
       conditionalWrite: 'none',
       deletes: false,
       versionPerWrite: false,
+      comparesOverwrittenValues: false,
       list: { modifiedSince: 'unsupported', modifiedGranularityMs: 0, order: 'none', paging: 'offset' },
     });
     assert.ok(!('enrichTarget' in connector), 'no enrich target');

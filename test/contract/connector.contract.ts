@@ -165,6 +165,7 @@ export function defineConnectorContract(vendor: string, factory: ConnectorSubjec
       assert.ok(['keyset', 'offset'].includes(capabilities.list.paging));
       assert.equal(typeof capabilities.deletes, 'boolean');
       assert.equal(typeof capabilities.versionPerWrite, 'boolean');
+      assert.equal(typeof capabilities.comparesOverwrittenValues, 'boolean');
       if (capabilities.list.modifiedSince !== 'unsupported')
         assert.ok(capabilities.list.modifiedGranularityMs > 0);
     });

@@ -106,6 +106,8 @@ const CAPABILITIES: ConnectorCapabilities = {
   deletes: false,
   // rowId changes with every write (seed 004).
   versionPerWrite: true,
+  // The whole record is PUT; a rowId check, not a value compare, proves it unchanged.
+  comparesOverwrittenValues: false,
   // No change times at all: every scan lists everything and compares rowIds; paging is skip/take.
   list: { modifiedSince: 'unsupported', modifiedGranularityMs: 0, order: 'none', paging: 'offset' },
 };

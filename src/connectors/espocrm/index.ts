@@ -114,6 +114,8 @@ const CAPABILITIES: ConnectorCapabilities = {
   conditionalWrite: 'pre-check',
   deletes: false,
   versionPerWrite: false,
+  // The compare before a PATCH checks the attributes it overwrites (versionNumber types: the server does).
+  comparesOverwrittenValues: true,
   list: { modifiedSince: 'inclusive', modifiedGranularityMs: 1_000, order: 'modified', paging: 'keyset' },
 };
 
@@ -128,8 +130,10 @@ function recordOf(entityType: string, id: string, fields: JsonObject): VendorRec
  * overwritten by the PATCH, so only their change would be lost.
  */
 function sentAttributeChanged(sent: JsonObject, read: JsonObject, now: JsonObject): boolean {
+  // Attributes the caller's record does not hold (a sync's own status fields) it does not claim to know.
   return Object.keys(sent).some(
-    (name) => canonicalJson(read[name] ?? null) !== canonicalJson(now[name] ?? null),
+    (name) =>
+      Object.hasOwn(read, name) && canonicalJson(read[name] ?? null) !== canonicalJson(now[name] ?? null),
   );
 }
 

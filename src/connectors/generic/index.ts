@@ -70,6 +70,7 @@ const CAPABILITIES: ConnectorCapabilities = {
   conditionalWrite: 'none',
   deletes: false,
   versionPerWrite: false,
+  comparesOverwrittenValues: false,
   list: { modifiedSince: 'unsupported', modifiedGranularityMs: 0, order: 'none', paging: 'offset' },
 };
 

@@ -183,6 +183,7 @@ const CAPABILITIES: ConnectorCapabilities = {
   conditionalWrite: 'atomic',
   deletes: false,
   versionPerWrite: false,
+  comparesOverwrittenValues: false,
   list: {
     // `updatedDate afterTime` is strictly after, on whole seconds (UpdatedDate has no fraction).
     modifiedSince: 'exclusive',

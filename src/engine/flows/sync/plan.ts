@@ -32,8 +32,9 @@ export interface SideState {
   readonly fromEvent?: boolean;
   /**
    * True when the side was not read but assumed as the link left it (base snapshot, version token): only the
-   * other side changed, and the side's connector proves the assumption on write (`versionPerWrite` and a
-   * guarded write: a stale token is refused, and the run reads and plans again). `record` then holds no fields.
+   * other side changed, and the side's connector proves the assumption on write (a stale rowId, or a value it
+   * would overwrite that differs, is refused, and the run reads and plans again). `record` then holds the
+   * vendor values of the base, not a read.
    */
   readonly assumed?: boolean;
 }
@@ -112,9 +113,11 @@ export async function planSync(
 async function planLinked(settings: SyncPlanSettings, link: Link, context: PlanContext): Promise<SyncPlan> {
   const sides: Sides = {
     a:
-      assumedSide(link, 'a', context) ?? (await readSide(settings, 'a', link.a.ref, context, link.a.version)),
+      assumedSide(settings, link, 'a', context) ??
+      (await readSide(settings, 'a', link.a.ref, context, link.a.version)),
     b:
-      assumedSide(link, 'b', context) ?? (await readSide(settings, 'b', link.b.ref, context, link.b.version)),
+      assumedSide(settings, link, 'b', context) ??
+      (await readSide(settings, 'b', link.b.ref, context, link.b.version)),
   };
   if (sides.a.record === null) return { kind: 'gone', side: 'a', sides, link };
   if (sides.b.record === null) return { kind: 'gone', side: 'b', sides, link };
@@ -122,12 +125,19 @@ async function planLinked(settings: SyncPlanSettings, link: Link, context: PlanC
 }
 
 /** The side as the link left it, when the plan may assume it unchanged (it has a base and a token). */
-function assumedSide(link: Link, side: Side, context: PlanContext): SideState | null {
+function assumedSide(
+  settings: SyncPlanSettings,
+  link: Link,
+  side: Side,
+  context: PlanContext,
+): SideState | null {
   const { base, version, ref } = link[side];
   if (context.assume !== side || base === null || version === null) return null;
+  // The vendor values the link's base stands for: what a value-comparing connector checks the write against.
+  const fields = settings.compiled[side].toVendor(base, {});
   return {
     ref,
-    record: { entityType: ref.entityType, id: ref.id, fields: {}, version },
+    record: { entityType: ref.entityType, id: ref.id, fields, version },
     canonical: base,
     assumed: true,
   };

@@ -8,7 +8,7 @@
  * failure on the link and in the status fields, and a run that failed for good notifies (./failure.ts).
  * See docs/sync-flow.md, "One sync run".
  */
-import { CrmsyncError } from '../../../core/errors.ts';
+import { CrmsyncError, describeError } from '../../../core/errors.ts';
 import { sameJson } from '../../../core/sync/record.ts';
 import type { Side } from '../../../core/sync/record.ts';
 import { recordKey } from '../../../core/types.ts';
@@ -89,10 +89,13 @@ async function runSync(
         const plan = await planSync(settings, side, ref, link, { ...planContext, assume });
         return await executePlan(settings, plan, execution);
       } catch (error) {
-        // The assumed side did change: its guarded write was refused before it wrote. Read it and plan again.
-        if (!(error instanceof CrmsyncError && error.code === 'STALE_WRITE') || context.signal.aborted)
-          throw error;
-        context.logger.debug({ side: assume }, 'sync: the side assumed unchanged changed; reading it');
+        // The assumed side changed (or is gone): its guarded write was refused before anything was written.
+        // Read both sides and plan again; an error that was not about the assumption recurs there.
+        if (context.signal.aborted || progress.confirm.length > 0) throw error;
+        context.logger.debug(
+          { side: assume, code: describeError(error).code },
+          'sync: the side assumed unchanged was not; reading it',
+        );
       }
     }
     const plan = await planSync(settings, side, ref, link, planContext);
@@ -130,8 +133,9 @@ const LOCK_POLL_MS = 25;
 
 /**
  * The side a run may assume unchanged instead of reading it: the other side of a linked job's record, where
- * that side's connector gives every write a new version token and guards writes with it (advoware's rowId),
- * so a write based on the link's base is refused if the side changed after all. A change only the job's side
+ * that side's connector guards writes so that a write based on the link's last state is refused if the side
+ * changed after all: by a version token every write renews (advoware's rowId), or by comparing the values it
+ * overwrites with that state (EspoCRM). A change only the job's side
  * made then costs no read of the other side; a change there too costs the refused check and a normal run.
  * Not with resolutions to apply (they write both sides) nor for a link whose base is unknown.
  */
@@ -144,7 +148,10 @@ function assumable(
   if (link === null || resolutions > 0 || link.deletion !== null) return undefined;
   const other: Side = side === 'a' ? 'b' : 'a';
   const { capabilities } = settings.connectors[other];
-  return capabilities.versionPerWrite && capabilities.conditionalWrite !== 'none' ? other : undefined;
+  const proven =
+    capabilities.conditionalWrite !== 'none' &&
+    (capabilities.versionPerWrite || capabilities.comparesOverwrittenValues);
+  return proven ? other : undefined;
 }
 
 function sideOf(options: SyncOptions, ref: RecordRef): Side | null {

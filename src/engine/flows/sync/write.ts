@@ -66,8 +66,10 @@ async function writeSide(
   guarded: boolean,
 ): Promise<string | null> {
   const guard = guarded && connector.capabilities.conditionalWrite !== 'none' && state.record !== null;
-  const read =
-    !guard || state.fromEvent === true || state.assumed === true ? undefined : (state.record ?? undefined);
+  // An assumed side's record holds only the base's vendor values: handed over only to a connector that compares
+  // those (EspoCRM), never to one that would build a whole-record write from it (advoware's PUT).
+  const partial = state.assumed === true && !connector.capabilities.comparesOverwrittenValues;
+  const read = !guard || state.fromEvent === true || partial ? undefined : (state.record ?? undefined);
   const written = await connector.write(
     {
       entityType: state.ref.entityType,
