@@ -282,8 +282,11 @@ describe('one sync run (EspoCRM and Advoware simulators, worker pool)', () => {
         ['advo', 'name'],
         ['espo', 'advowareLastSync'],
         ['espo', 'advowareRowId'],
+        // The person's display name follows the last name they edited, in the status write's request.
+        ['espo', 'name'],
       ],
     );
+    assert.equal((await espoRecord(ids.espo))['name'], 'Max Meier');
     const rowId = (await advo.connector.read(ADVO, ids.advo))?.version;
     assert.equal(
       (await espoRecord(ids.espo))['advowareRowId'],

@@ -337,14 +337,17 @@ async function writeMerge(
       (written[other] && settings.options.status?.keepCurrent === true)
         ? cleanStatus(settings, side, sides[side], versions[other], context)
         : {};
+    // A status write cleans the record's shape up too (a person's stale display name), in the same request.
+    const cleanup =
+      Object.keys(data).length === 0 && Object.keys(status).length > 0 ? tidied(settings, side, sides) : {};
     const fields = withoutUnchanged(
-      { ...data, ...status, ...missingForeignKey(settings, side, sides) },
+      { ...data, ...status, ...cleanup, ...missingForeignKey(settings, side, sides) },
       sides[side].record?.fields ?? {},
-      data,
+      { ...data, ...cleanup },
     );
     if (Object.keys(fields).length === 0) continue;
     const result = await writeTracked(settings, side, sides[side], fields, progress, context, {
-      guarded: Object.keys(data).length > 0,
+      guarded: Object.keys(data).length > 0 || Object.keys(cleanup).length > 0,
     });
     versions[side] = result.version;
     allChanges.push(...result.changes);
@@ -381,6 +384,12 @@ async function writeMerge(
       ...withConflicts,
     },
   };
+}
+
+/** The vendor fields that bring a read record to its mapping's shape (`SideMapper.normalise`); none when assumed. */
+function tidied(settings: SyncRunSettings, side: Side, sides: Sides): JsonObject {
+  const { record, assumed } = sides[side];
+  return record === null || assumed === true ? {} : settings.compiled[side].normalise(record.fields);
 }
 
 /**
