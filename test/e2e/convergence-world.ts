@@ -22,6 +22,7 @@ import { startServe } from '../support/serve-process.ts';
 import type { ServeProcess } from '../support/serve-process.ts';
 import { simAdmin } from '../support/sim-admin.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
+import { simulatorConnections } from './sync-world.ts';
 import { WebhookRelay } from './webhook-relay.ts';
 import type { RelayFaults } from './webhook-relay.ts';
 
@@ -88,27 +89,8 @@ function writeConfig(dir: string, espo: EspoCrmSimulator, advo: AdvowareSimulato
     queue: { maxAttempts: 10, leaseMs: 2_000, backoff: { baseMs: 50, maxMs: 1_000, jitter: 0.2 } },
     worker: { concurrency: 4, pollMs: 50 },
     log: { level: 'info' },
-    connections: {
-      espo: {
-        connector: 'espocrm',
-        options: {
-          baseUrl: espo.url,
-          auth: { mode: 'hmac', apiKey: espo.credentials.apiKey, secretKey: espo.credentials.secretKey },
-          webhookSecrets: secrets,
-          requestsPerSecond: 1_000,
-        },
-      },
-      advo: {
-        connector: 'advoware',
-        // A hanging request (the timeout fault hangs 1.5 s) fails after 1 s and is retried.
-        options: {
-          configuratorUrl: advo.configuratorUrl,
-          ...advo.credentials,
-          requestsPerSecond: 1_000,
-          requestTimeoutMs: 1_000,
-        },
-      },
-    },
+    // A hanging request (the timeout fault hangs 1.5 s) fails after 1 s and is retried.
+    connections: simulatorConnections(espo, advo, secrets, { requestTimeoutMs: 1_000 }),
     flows: { [FLOW]: flowOptions() },
   };
   const file = join(dir, 'crmsync.config.ts');

@@ -116,21 +116,7 @@ export async function startSyncWorld(options: SyncWorldOptions = {}): Promise<Sy
       queue: options.queue ?? { backoff: { baseMs: 20, maxMs: 100, jitter: 0 } },
       worker: { concurrency: 2, pollMs: 20 },
       log: { level: 'silent' },
-      connections: {
-        espo: {
-          connector: 'espocrm',
-          options: {
-            baseUrl: espo.url,
-            auth: { mode: 'hmac', apiKey: espo.credentials.apiKey, secretKey: espo.credentials.secretKey },
-            webhookSecrets: secrets,
-            requestsPerSecond: 1_000,
-          },
-        },
-        advo: {
-          connector: 'advoware',
-          options: { configuratorUrl: advo.configuratorUrl, ...advo.credentials, requestsPerSecond: 1_000 },
-        },
-      },
+      connections: simulatorConnections(espo, advo, secrets),
       flows: {
         [FLOW]: {
           type: 'sync',
@@ -206,6 +192,38 @@ export async function startSyncWorld(options: SyncWorldOptions = {}): Promise<Sy
       await espo.close();
       await advo.close();
       temp.remove();
+    },
+  };
+}
+
+/**
+ * The `espo` and `advo` connections of a sync world, pointed at its simulators with the highest request budget
+ * (the tests measure behaviour, not the vendors' rate limits); `advoOptions` add to advo's options.
+ */
+export function simulatorConnections(
+  espo: EspoCrmSimulator,
+  advo: AdvowareSimulator,
+  webhookSecrets: object,
+  advoOptions: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    espo: {
+      connector: 'espocrm',
+      options: {
+        baseUrl: espo.url,
+        auth: { mode: 'hmac', apiKey: espo.credentials.apiKey, secretKey: espo.credentials.secretKey },
+        webhookSecrets,
+        requestsPerSecond: 1_000,
+      },
+    },
+    advo: {
+      connector: 'advoware',
+      options: {
+        configuratorUrl: advo.configuratorUrl,
+        ...advo.credentials,
+        requestsPerSecond: 1_000,
+        ...advoOptions,
+      },
     },
   };
 }
