@@ -22,7 +22,7 @@ import { startServe } from '../support/serve-process.ts';
 import type { ServeProcess } from '../support/serve-process.ts';
 import { simAdmin } from '../support/sim-admin.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
-import { simulatorConnections } from './sync-world.ts';
+import { espoApiOf, simulatorConnections } from './sync-world.ts';
 import { WebhookRelay } from './webhook-relay.ts';
 import type { RelayFaults } from './webhook-relay.ts';
 
@@ -151,16 +151,7 @@ export async function startConvergenceWorld(options: {
     const relay = await WebhookRelay.start(() => serveUrl, options.seed);
     cleanups.unshift(() => relay.close());
 
-    const espoApi = async <T = JsonObject>(method: string, path: string, body?: unknown): Promise<T> => {
-      const response = await fetch(`${espo.url}/api/v1/${path}`, {
-        method,
-        headers: { 'x-api-key': espo.credentials.apiKey, 'content-type': 'application/json' },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`EspoCRM ${method} ${path}: ${response.status} ${text}`);
-      return JSON.parse(text) as T;
-    };
+    const espoApi = espoApiOf(espo);
     const secrets: Record<string, string> = {};
     for (const event of EVENTS) {
       const hook = await espoApi<{ id: string; secretKey: string }>('POST', 'Webhook', {

@@ -85,16 +85,7 @@ export async function startSyncWorld(options: SyncWorldOptions = {}): Promise<Sy
     quirks: options.espoQuirks ?? {},
   });
   const advo = await startAdvowareSimulator({ seed: false });
-  const espoApi = async <T = JsonObject>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${espo.url}/api/v1/${path}`, {
-      method,
-      headers: { 'x-api-key': espo.credentials.apiKey, 'content-type': 'application/json' },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`EspoCRM ${method} ${path}: ${response.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
+  const espoApi = espoApiOf(espo);
 
   // The webhooks exist before crmsync starts (their secretKeys go into its config); their URL is set once
   // crmsync listens, and until then nothing changes in the simulator, so nothing is delivered elsewhere.
@@ -193,6 +184,20 @@ export async function startSyncWorld(options: SyncWorldOptions = {}): Promise<Sy
       await advo.close();
       temp.remove();
     },
+  };
+}
+
+/** A caller of the EspoCRM simulator's REST API as its API user (`x-api-key`); a non-2xx answer throws. */
+export function espoApiOf(espo: EspoCrmSimulator) {
+  return async <T = JsonObject>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${espo.url}/api/v1/${path}`, {
+      method,
+      headers: { 'x-api-key': espo.credentials.apiKey, 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`EspoCRM ${method} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as T;
   };
 }
 

@@ -9,7 +9,7 @@
  * See docs/sync-flow.md, "One sync run".
  */
 import { CrmsyncError, describeError } from '../../../core/errors.ts';
-import { sameJson } from '../../../core/sync/record.ts';
+import { otherSide, sameJson } from '../../../core/sync/record.ts';
 import type { Side } from '../../../core/sync/record.ts';
 import { recordKey } from '../../../core/types.ts';
 import { fieldChanges, writeTracked } from './write.ts';
@@ -135,8 +135,8 @@ const LOCK_POLL_MS = 25;
  * The side a run may assume unchanged instead of reading it: the other side of a linked job's record, where
  * that side's connector guards writes so that a write based on the link's last state is refused if the side
  * changed after all: by a version token every write renews (advoware's rowId), or by comparing the values it
- * overwrites with that state (EspoCRM). A change only the job's side
- * made then costs no read of the other side; a change there too costs the refused check and a normal run.
+ * overwrites with that state (EspoCRM). A change only the job's side made then costs no read of the other side;
+ * a change there too costs the refused check and a normal run.
  * Not with resolutions to apply (they write both sides) nor for a link whose base is unknown.
  */
 function assumable(
@@ -146,7 +146,7 @@ function assumable(
   resolutions: number,
 ): Side | undefined {
   if (link === null || resolutions > 0 || link.deletion !== null) return undefined;
-  const other: Side = side === 'a' ? 'b' : 'a';
+  const other = otherSide(side);
   const { capabilities } = settings.connectors[other];
   const proven =
     capabilities.conditionalWrite !== 'none' &&
@@ -206,7 +206,7 @@ async function createPartner(
   context: RunContext,
 ): Promise<HandlerResult> {
   const { target, own, merge } = plan;
-  const source: Side = target === 'a' ? 'b' : 'a';
+  const source = otherSide(target);
   const pending = refOf(settings, target, '');
   const request = await createRequest(settings, plan, context);
   const changes = fieldChanges(pending, request.fields, {});
@@ -329,7 +329,7 @@ async function writeMerge(
   const parked = merge.summary.parked;
   const written: Record<Side, boolean> = { a: false, b: false };
   for (const side of order) {
-    const other: Side = side === 'a' ? 'b' : 'a';
+    const other = otherSide(side);
     const data = plan.writes[side];
     const status =
       Object.keys(data).length > 0 ||
@@ -400,7 +400,7 @@ function missingForeignKey(settings: SyncRunSettings, side: Side, sides: Sides):
   const foreignKey = settings.options.match.foreignKey;
   const record = sides[side].record;
   if (foreignKey?.side !== side || record === null || sides[side].assumed === true) return {};
-  const partnerId = sides[side === 'a' ? 'b' : 'a'].ref.id;
+  const partnerId = sides[otherSide(side)].ref.id;
   const stored = record.fields[foreignKey.field];
   // EspoCRM keeps `advowareId` as an int; ids are text everywhere else.
   const named = typeof stored === 'number' || typeof stored === 'string' ? String(stored) : null;
